@@ -1,0 +1,44 @@
+"""The processors: a Faust app whose agents enrich articles (and, later, raise alerts).
+
+Public surface: :func:`run_worker` (the long-running stage) and :class:`Enricher`
+(the same enrichment, offline).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from processors.agents import enrich
+from processors.app import create_app
+from processors.nlp.pipeline import Enricher
+from processors.topics import declare
+from wirewatch.kafka import ensure_topics
+from wirewatch.settings import Settings
+
+__all__ = ["Enricher", "build", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+def build(settings: Settings, bootstrap: str) -> faust.App:
+    app = create_app(settings, bootstrap)
+    topics = declare(app, settings.kafka.topics)
+    enricher = Enricher(settings.processor.spacy_model, settings.processor.max_text_chars)
+    enrich.register(app, topics, enricher)
+    return app
+
+
+def run_worker(settings: Settings, bootstrap: str) -> None:
+    """Run the Faust worker until SIGINT/SIGTERM; exits the process with Faust's code."""
+    ensure_topics(bootstrap, settings.kafka)
+    app = build(settings, bootstrap)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        override_logging=False,
+        redirect_stdouts=False,
+        quiet=True,
+    )
+    worker.execute_from_commandline()

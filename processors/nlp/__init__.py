@@ -1,0 +1,1 @@
+"""Language processing as plain functions over the article model (no Kafka here)."""

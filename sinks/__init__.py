@@ -1,0 +1,43 @@
+"""The sinks: enriched articles (and, later, alerts) into Elasticsearch.
+
+Public surface: :func:`run` (the long-running stage) and :data:`ARTICLE_MAPPINGS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sinks.elasticsearch import ArticleSink
+from sinks.runner import SinkRunner
+from sinks.templates import ARTICLE_MAPPINGS
+from wirewatch.elastic import make_client
+from wirewatch.kafka import DeadLetters, ensure_topics, make_consumer, make_producer
+from wirewatch.settings import Settings
+
+__all__ = ["ARTICLE_MAPPINGS", "run"]
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, bootstrap: str, es_url: str, stop: threading.Event) -> None:
+    """Index ``news.enriched`` until ``stop`` is set."""
+    topics = settings.kafka.topics
+    ensure_topics(bootstrap, settings.kafka)
+    client = make_client(es_url, settings.elasticsearch)
+    dlq_producer = make_producer(bootstrap)
+    sink = ArticleSink(
+        client,
+        settings.elasticsearch.index_prefix,
+        DeadLetters(dlq_producer, topics.dlq, "sinks.elasticsearch"),
+    )
+    consumer = make_consumer(
+        bootstrap, settings.kafka, f"{settings.kafka.topic_prefix}wirewatch-sink", topics.enriched
+    )
+    try:
+        SinkRunner(consumer, sink, settings.sink, stop).run()
+    finally:
+        consumer.close()
+        dlq_producer.close(timeout=5)
+        sink.close()
+        log.info("sink stopped")

@@ -1,0 +1,42 @@
+"""Running the stages as separate processes, as production does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import settings_env
+from wirewatch.settings import Settings
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def stage(name: str, settings: Settings, log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"{name}.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wirewatch", name],
+            env=clean_env(**settings_env(settings)),
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,56 @@
+"""Commands for looking at the pipeline: ``search``, ``doctor``, ``schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from wirewatch.cli._common import app, elasticsearch_url, settings
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="words to look for in titles, text and entities")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit")] = False,
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, max=10_000, help="hits to show")] = 10,
+) -> None:
+    """Search the indexed articles (the configured index, or the running pipeline's)."""
+    from wirewatch.elastic import make_client
+    from wirewatch.query import search_articles
+
+    s = settings()
+    client = make_client(elasticsearch_url(s), s.elasticsearch)
+    try:
+        hits = search_articles(client, s.elasticsearch.index_prefix, query, size=n)
+    finally:
+        client.close()
+    for hit in hits:
+        if as_json:
+            print(json.dumps(hit, ensure_ascii=False))
+            continue
+        when = (hit.get("published") or hit.get("fetched") or "")[:16]
+        print(f"{when}  [{hit.get('source')}]  {hit.get('title')}\n    {hit.get('url')}")
+        entities = ", ".join(e["name"] for e in hit.get("entities", [])[:6])
+        if entities:
+            print(f"    entities: {entities}")
+    if not hits and not as_json:
+        print("no matching articles", file=sys.stderr)
+
+
+@app.command()
+def doctor() -> None:
+    """Check that Kafka and Elasticsearch answer, and say what is wrong if not."""
+    from wirewatch.doctor import run_checks
+
+    raise typer.Exit(0 if run_checks(settings()) else 1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the article on the wire (generated from the model)."""
+    from wirewatch.schema import Article
+
+    print(json.dumps(Article.model_json_schema(), indent=2))
