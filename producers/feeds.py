@@ -8,6 +8,7 @@
         interval: 120                       # optional, seconds
         language: en
         tags: [tass]
+        full_text: true                     # optional; default: producer.full_text
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class FeedConfig(BaseModel):
     interval: float | None = Field(None, gt=0)
     language: str | None = None
     tags: list[str] = Field(default_factory=list)
+    full_text: bool | None = None  # fetch article pages of summary-only entries
 
     @field_validator("url")
     @classmethod

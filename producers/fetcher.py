@@ -1,21 +1,81 @@
-"""HTTP fetching of feeds: our own client, with timeouts, a size limit and validators.
+"""HTTP fetching of feeds and pages: our own client, with timeouts, limits and validators.
 
 feedparser only ever sees bytes and headers from here (``feedparser.parse(url)`` has no
-timeout and can hang forever).
+timeout and can hang forever). Every request is bounded: connect, read (longest silence) and
+total time; bytes on the wire and bytes after decompression (a gzip bomb stops at the limit,
+it is never inflated whole); the number of redirects (a loop is named as one). Redirects are
+followed by hand so a permanent move (301/308) can update the stored feed URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from wirewatch.errors import FetchError
+from wirewatch.settings import ProducerSettings
 
 log = logging.getLogger(__name__)
 
-MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+Guard = Callable[[str], Awaitable[None]]  # raises FetchFailed for a URL it will not fetch
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+class FetchFailed(FetchError):
+    """A fetch that failed, with a machine-readable ``kind`` for metrics and scheduling.
+
+    Kinds: ``connect``, ``timeout``, ``too_large``, ``redirects``, ``http`` (4xx/5xx),
+    ``throttled`` (429/503, maybe with ``retry_after`` seconds), ``gone`` (410), ``refused``
+    (an address or robots.txt rule we will not fetch), ``network``, ``encoding``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        kind: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(url, reason)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limits:
+    total: float = 20.0
+    connect: float = 10.0
+    read: float = 15.0
+    max_bytes: int = 20 * 1024 * 1024
+    max_decompressed: int = 50 * 1024 * 1024
+    max_redirects: int = 5
+
+    @classmethod
+    def for_feeds(cls, s: ProducerSettings) -> Limits:
+        return cls(
+            total=s.timeout,
+            connect=min(s.connect_timeout, s.timeout),
+            read=min(s.read_timeout, s.timeout),
+            max_bytes=s.max_feed_bytes,
+            max_decompressed=s.max_decompressed_bytes,
+            max_redirects=s.max_redirects,
+        )
 
 
 @dataclass(frozen=True)
@@ -26,66 +86,206 @@ class FetchResult:
     headers: dict[str, str]
     etag: str | None
     last_modified: str | None
+    moved_to: str | None = None  # where a permanent redirect (301/308 only) points
+    seconds: float = 0.0
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
 
 
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _Inflater:
+    """Content-Encoding decoding that never produces more than ``limit`` bytes."""
+
+    def __init__(self, url: str, encoding: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise FetchFailed(url, "encoding", f"unsupported Content-Encoding {encoding!r}")
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchFailed(
+                self.url, "too_large", f"body larger than {self.limit} bytes after decompression"
+            )
+        return data
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._z is None:
+            return self._count(chunk)
+        try:
+            # Ask for at most one byte past the limit: a bomb is caught without inflating it.
+            out = self._z.decompress(chunk, self.limit - self.size + 1)
+        except zlib.error as exc:
+            raise FetchFailed(self.url, "encoding", f"corrupt compressed body: {exc}") from exc
+        return self._count(out)
+
+    def flush(self) -> bytes:
+        return self._count(self._z.flush()) if self._z is not None else b""
+
+
 class Fetcher:
-    def __init__(self, *, user_agent: str, timeout: float, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
+    """One HTTP client for the whole producer (connection reuse), bounded by ``limits``."""
+
+    def __init__(self, *, user_agent: str, limits: Limits, accept: str = FEED_ACCEPT) -> None:
+        self.limits = limits
         self.client = httpx.AsyncClient(
             headers={
                 "User-Agent": user_agent,
-                "Accept": "application/rss+xml, application/atom+xml, "
-                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+                "Accept": accept,
+                # Only encodings we decode ourselves under the decompressed-size limit.
+                "Accept-Encoding": "gzip, deflate",
             },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(
+                limits.total, connect=limits.connect, read=limits.read, pool=limits.total
+            ),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        limits: Limits | None = None,
+        accept: str | None = None,
+        guard: Guard | None = None,
     ) -> FetchResult:
-        """GET ``url`` conditionally; raise :class:`FetchError` with the reason on failure."""
-        headers = {}
+        """GET ``url`` conditionally; raise :class:`FetchFailed` with the reason on failure.
+
+        ``guard`` is awaited before every hop, redirects included.
+        """
+        limits = limits or self.limits
+        headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        started = time.monotonic()
         try:
-            async with self.client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return self._result(url, response, b"")
-                if response.status_code >= 400:
-                    raise FetchError(url, f"HTTP {response.status_code} {response.reason_phrase}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise FetchError(url, f"response larger than {self.max_bytes} bytes")
-                    chunks.append(chunk)
-                return self._result(url, response, b"".join(chunks))
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(url, f"more than {MAX_REDIRECTS} redirects") from exc
+            async with asyncio.timeout(limits.total):
+                return await self._follow(url, headers, limits, started, guard)
+        except TimeoutError as exc:
+            raise FetchFailed(
+                url, "timeout", f"no complete response within {limits.total:g} s"
+            ) from exc
+        except httpx.ConnectTimeout as exc:
+            raise FetchFailed(url, "connect", "connect timed out") from exc
         except httpx.TimeoutException as exc:
-            raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
+            raise FetchFailed(url, "timeout", f"timed out ({type(exc).__name__})") from exc
+        except httpx.ConnectError as exc:
+            raise FetchFailed(url, "connect", f"ConnectError: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+            raise FetchFailed(url, "network", f"{type(exc).__name__}: {exc}") from exc
 
-    @staticmethod
-    def _result(url: str, response: httpx.Response, content: bytes) -> FetchResult:
-        return FetchResult(
-            url=str(response.url) or url,
-            status=response.status_code,
-            content=content,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-        )
+    async def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        limits: Limits,
+        started: float,
+        guard: Guard | None,
+    ) -> FetchResult:
+        current, seen, moved = url, {url}, None
+        permanent = True
+        for _ in range(limits.max_redirects + 1):
+            if guard is not None:
+                await guard(current)
+            async with self.client.stream("GET", current, headers=headers) as response:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in _REDIRECTS and location:
+                    target = urljoin(current, location)
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        raise FetchFailed(url, "redirects", f"redirect to {target!r}")
+                    if target in seen:
+                        raise FetchFailed(url, "redirects", f"redirect loop at {target}")
+                    permanent = permanent and status in _PERMANENT
+                    moved = target if permanent else moved
+                    seen.add(target)
+                    current = target
+                    continue
+                if status == 304:
+                    return _result(current, response, b"", moved, started)
+                _raise_for_status(url, response)
+                body = await _read_body(url, response, limits)
+                return _result(current, response, body, moved, started)
+        raise FetchFailed(url, "redirects", f"more than {limits.max_redirects} redirects")
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _raise_for_status(url: str, response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    reason = f"HTTP {status} {response.reason_phrase}".strip()
+    if status == 410:
+        raise FetchFailed(url, "gone", reason, status=status)
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:
+            reason += f" (Retry-After {retry_after:.0f} s)"
+        raise FetchFailed(url, "throttled", reason, status=status, retry_after=retry_after)
+    raise FetchFailed(url, "http", reason, status=status)
+
+
+async def _read_body(url: str, response: httpx.Response, limits: Limits) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise FetchFailed(url, "too_large", f"Content-Length {declared} > {limits.max_bytes} bytes")
+    inflater = _Inflater(url, response.headers.get("content-encoding", ""), limits.max_decompressed)
+    chunks: list[bytes] = []
+    wire = 0
+    async for chunk in response.aiter_raw():
+        wire += len(chunk)
+        if wire > limits.max_bytes:
+            raise FetchFailed(url, "too_large", f"body larger than {limits.max_bytes} bytes")
+        chunks.append(inflater.feed(chunk))
+    chunks.append(inflater.flush())
+    return b"".join(chunks)
+
+
+def _result(
+    url: str, response: httpx.Response, content: bytes, moved: str | None, started: float
+) -> FetchResult:
+    return FetchResult(
+        url=url,
+        status=response.status_code,
+        content=content,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        moved_to=moved,
+        seconds=time.monotonic() - started,
+    )

@@ -1,17 +1,25 @@
-"""Feed bytes to articles, with feedparser doing the parsing."""
+"""Feed bytes to articles, with feedparser doing the parsing.
+
+Before feedparser sees them, the bytes are checked (``producers.xmlguard``: no entity
+expansion bombs, no external entities) and their encoding is settled
+(``producers.encoding``: a feed served with the wrong charset comes out as correct Unicode,
+or as a clear error).
+"""
 
 from __future__ import annotations
 
 import calendar
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
+from producers.encoding import settle_encoding
 from producers.feeds import FeedConfig
+from producers.xmlguard import check_entities
 from wirewatch.errors import ParseError
 from wirewatch.schema import Article
 
@@ -77,14 +85,26 @@ def entry_to_article(
 class ParsedFeed:
     articles: list[Article]
     problems: list[str]  # what was wrong but could be worked around
+    title: str = ""
+    version: str = ""  # rss20, atom10, ... as feedparser names them
+    encoding: str = ""
+    ttl: str | None = None  # RSS <ttl>, minutes
+    entries: int = 0
+    published: list[datetime] = field(default_factory=list)  # dates of the entries
 
 
 def parse_feed(content: bytes, headers: dict[str, str], feed: FeedConfig) -> ParsedFeed:
     """All usable entries of a fetched feed, and what was wrong with it.
 
-    Raises :class:`ParseError` when the bytes are not a feed, or a malformed feed yields
-    no usable entry: a broken feed is reported, never taken for an empty one.
+    Raises :class:`ParseError` when the bytes are not a feed, are hostile (entity bombs,
+    external entities), cannot be decoded, or a malformed feed yields no usable entry: a
+    broken feed is reported, never taken for an empty one.
     """
+    try:
+        check_entities(content)
+        content, headers, encoding_problem = settle_encoding(content, headers)
+    except ValueError as exc:
+        raise ParseError(f"{feed.url}: {exc}") from exc
     parsed = feedparser.parse(
         content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
@@ -99,9 +119,18 @@ def parse_feed(content: bytes, headers: dict[str, str], feed: FeedConfig) -> Par
     fetched = datetime.now(UTC)
     found = [entry_to_article(e, feed, language, fetched) for e in parsed.entries]
     articles = [a for a in found if a is not None]
-    problems = [malformed] if malformed else []
+    problems = [p for p in (encoding_problem, malformed) if p]
     if len(articles) < len(found):
         problems.append(f"{len(found) - len(articles)} entries without GUID or link skipped")
     if malformed and not articles:
         raise ParseError(f"{feed.url}: not a usable feed: {'; '.join(problems)}")
-    return ParsedFeed(articles, problems)
+    return ParsedFeed(
+        articles,
+        problems,
+        title=html_to_text(parsed.feed.get("title", "")),
+        version=str(parsed.get("version") or ""),
+        encoding=str(parsed.get("encoding") or ""),
+        ttl=parsed.feed.get("ttl"),
+        entries=len(found),
+        published=[a.published for a in articles if a.published is not None],
+    )

@@ -17,27 +17,29 @@ class Publisher:
         self.producer = producer
         self.topic = topic
 
-    async def publish(self, article: Article) -> None:
-        """Send keyed by article id; return once the broker acknowledged (acks=all)."""
+    async def publish(self, article: Article) -> tuple[str, int, int]:
+        """Send keyed by article id; return (topic, partition, offset) once the broker
+        acknowledged it (acks=all)."""
         loop = asyncio.get_running_loop()
-        acked: asyncio.Future[None] = loop.create_future()
+        acked: asyncio.Future[tuple[str, int, int]] = loop.create_future()
 
-        def settle(error: BaseException | None) -> None:
+        def settle(where: tuple[str, int, int] | None, error: BaseException | None) -> None:
             if acked.done():
                 return
-            if error is None:
-                acked.set_result(None)
+            if where is not None:
+                acked.set_result(where)
             else:
                 acked.set_exception(
                     ServiceError(f"Kafka did not accept article {article.id}: {error}")
                 )
 
         # kafka-python calls back from its I/O thread.
-        def on_success(_: Any) -> None:
-            loop.call_soon_threadsafe(settle, None)
+        def on_success(meta: Any) -> None:
+            where = (str(meta.topic), int(meta.partition), int(meta.offset))
+            loop.call_soon_threadsafe(settle, where, None)
 
         def on_error(exc: BaseException) -> None:
-            loop.call_soon_threadsafe(settle, exc)
+            loop.call_soon_threadsafe(settle, None, exc)
 
         try:
             future = self.producer.send(
@@ -47,7 +49,7 @@ class Publisher:
             raise ServiceError(f"cannot send article {article.id}: {exc}") from exc
         future.add_callback(on_success)
         future.add_errback(on_error)
-        await acked
+        return await acked
 
     def close(self, timeout: float = 5.0) -> None:
         self.producer.flush(timeout=timeout)

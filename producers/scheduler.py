@@ -1,25 +1,29 @@
 """Polling every feed on its own schedule until told to stop.
 
 Each feed has its own task: a slow, broken or unreachable feed is logged with its URL and
-retried later with exponential backoff, and never holds up the others.
+retried later with exponential backoff, and never holds up the others. Requests go through
+the host limiter (politeness); when to poll next is ``producers.schedule``'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-import random
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
-from producers import metrics
+from producers import metrics, schedule
 from producers.feeds import FeedConfig
-from producers.fetcher import Fetcher
-from producers.parser import parse_feed
+from producers.fetcher import Fetcher, FetchFailed, FetchResult
+from producers.fulltext import FullText
+from producers.items import ItemPublisher
+from producers.parser import ParsedFeed, parse_feed
+from producers.politeness import HostLimiter
 from producers.publisher import Publisher
 from producers.state import FeedState, StateStore
-from wirewatch.errors import FetchError, ParseError, ServiceError
-from wirewatch.schema import Article
+from wirewatch.errors import ParseError, ServiceError
 from wirewatch.settings import ProducerSettings
 
 log = logging.getLogger(__name__)
@@ -27,10 +31,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PollResult:
-    status: str  # ok | not_modified | error
+    status: str  # ok | not_modified | unchanged | error | gone
     new: int = 0
     updated: int = 0
     error: str | None = None  # the failure, or what was wrong with a feed that still worked
+    kind: str | None = None  # of the failure: connect, timeout, too_large, parse, publish, ...
+    retry_after: float | None = None
 
 
 class FeedPoller:
@@ -42,102 +48,148 @@ class FeedPoller:
         state: StateStore,
         cluster_id: str,
         settings: ProducerSettings,
+        *,
+        limiter: HostLimiter | None = None,
+        fulltext: FullText | None = None,
     ) -> None:
         self.feeds = feeds
         self.fetcher = fetcher
-        self.publisher = publisher
         self.state = state
         self.cluster_id = cluster_id
         self.settings = settings
-        self._slots = asyncio.Semaphore(settings.concurrency)
-
-    def interval(self, feed: FeedConfig) -> float:
-        return max(feed.interval or self.settings.default_interval, self.settings.min_interval)
-
-    def backoff(self, feed: FeedConfig, failures: int) -> float:
-        """Exponential backoff with jitter, capped; never shorter than the feed's interval."""
-        growth = 2.0 ** max(failures - 1, 0)
-        delay = min(self.settings.max_backoff, self.interval(feed) * growth)
-        return delay * random.uniform(0.8, 1.2)
+        self.limiter = limiter or HostLimiter(
+            total=settings.concurrency,
+            per_host=settings.per_host_concurrency,
+            min_gap=settings.per_host_min_gap,
+        )
+        self.items = ItemPublisher(state, publisher, cluster_id, fulltext, settings.full_text)
 
     async def poll_once(self, feed: FeedConfig) -> PollResult:
         """Fetch, parse and publish one feed; record the outcome in the state store."""
         state = self.state.feed(feed.url)
+        if state.retired:
+            return PollResult("gone", error=state.last_error)
         etag, last_modified = state.validators_for(self.cluster_id)
-        started = time.monotonic()
+        parsed: ParsedFeed | None = None
         try:
-            async with self._slots:
-                result = await self.fetcher.fetch(feed.url, etag=etag, last_modified=last_modified)
-            metrics.FETCH_SECONDS.labels(feed.url).observe(time.monotonic() - started)
+            async with self.limiter.slot(state.fetch_url):
+                result = await self.fetcher.fetch(
+                    state.fetch_url, etag=etag, last_modified=last_modified
+                )
+            metrics.fetch_latency(feed.url, result.seconds)
+            state = self._follow_move(state, feed, result)
             if result.not_modified:
-                self._record(state, feed, PollResult("not_modified"))
-                return PollResult("not_modified")
+                return self._record(state, feed, PollResult("not_modified"), result)
+            body_hash = hashlib.sha256(result.content).hexdigest()[:32]
+            if body_hash == state.body_hash and state.cluster_id == self.cluster_id:
+                # Same bytes as last time from a server without validators: nothing to parse.
+                return self._record(state, feed, PollResult("unchanged"), result)
             parsed = await asyncio.to_thread(parse_feed, result.content, result.headers, feed)
-            new, updated = await self._publish_new(parsed.articles)
-        except (FetchError, ParseError, ServiceError) as exc:
-            kind = {FetchError: "fetch", ParseError: "parse"}.get(type(exc), "publish")
-            metrics.ERRORS.labels(feed.url, kind).inc()
-            outcome = PollResult("error", error=str(exc))
-            self._record(state, feed, outcome)
-            return outcome
-        outcome = PollResult(
-            "ok", new=new, updated=updated, error="; ".join(parsed.problems) or None
+            published = await self.items.publish(parsed.articles, feed)
+        except FetchFailed as exc:
+            outcome = PollResult(
+                "gone" if exc.kind == "gone" else "error",
+                error=str(exc),
+                kind=exc.kind,
+                retry_after=exc.retry_after,
+            )
+            return self._record(state, feed, outcome)
+        except (ParseError, ServiceError) as exc:
+            kind = "parse" if isinstance(exc, ParseError) else "publish"
+            return self._record(state, feed, PollResult("error", error=str(exc), kind=kind))
+        problems = "; ".join([*parsed.problems, *published.problems]) or None
+        outcome = PollResult("ok", published.new, published.updated, error=problems)
+        state = replace(
+            state,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=body_hash,
         )
-        self._record(
-            replace(state, etag=result.etag, last_modified=result.last_modified), feed, outcome
-        )
-        return outcome
+        return self._record(state, feed, outcome, result, parsed)
 
-    async def _publish_new(self, articles: list[Article]) -> tuple[int, int]:
-        new = updated = 0
-        pending = []
-        for article in articles:
-            seen_hash = self.state.published_hash(self.cluster_id, article.id)
-            if seen_hash == article.content_hash:
-                continue
-            pending.append((article, seen_hash is not None))
-        results = await asyncio.gather(
-            *(self.publisher.publish(a) for a, _ in pending), return_exceptions=True
-        )
-        failure: BaseException | None = None
-        for (article, is_update), outcome in zip(pending, results, strict=True):
-            if isinstance(outcome, BaseException):
-                failure = failure or outcome
-                continue
-            # Only now, after the broker's ack, is the item seen.
-            self.state.mark_published(self.cluster_id, article.id, article.content_hash)
-            metrics.ITEMS.labels(article.feed, "updated" if is_update else "new").inc()
-            updated += is_update
-            new += not is_update
-        if failure is not None:
-            raise ServiceError(
-                f"{len(pending) - new - updated} of {len(pending)} items not "
-                f"acknowledged by Kafka: {failure}"
-            ) from failure
-        return new, updated
+    def _follow_move(self, state: FeedState, feed: FeedConfig, result: FetchResult) -> FeedState:
+        if result.moved_to and result.moved_to != state.fetch_url:
+            log.warning(
+                "feed moved permanently; polling its new URL from now on",
+                extra={"feed": feed.url, "from": state.fetch_url, "to": result.moved_to},
+            )
+            return replace(state, current_url=result.moved_to)
+        return state
 
-    def _record(self, state: FeedState, feed: FeedConfig, outcome: PollResult) -> None:
+    def _delay(
+        self,
+        state: FeedState,
+        feed: FeedConfig,
+        outcome: PollResult,
+        failures: int,
+        result: FetchResult | None,
+        parsed: ParsedFeed | None,
+    ) -> float:
+        if failures:
+            return schedule.failure_delay(feed, self.settings, failures, outcome.retry_after)
+        if parsed is None:  # 304 or unchanged: the feed's rhythm has not changed
+            previous = state.interval if state.cluster_id == self.cluster_id else None
+            return schedule.jittered(
+                schedule.healthy_delay(
+                    feed, self.settings, headers=result.headers if result else {}, previous=previous
+                )
+            )
+        return schedule.jittered(
+            schedule.healthy_delay(
+                feed,
+                self.settings,
+                published=parsed.published,
+                now=datetime.now(UTC),
+                ttl=parsed.ttl,
+                headers=result.headers if result else {},
+            )
+        )
+
+    def _record(
+        self,
+        state: FeedState,
+        feed: FeedConfig,
+        outcome: PollResult,
+        result: FetchResult | None = None,
+        parsed: ParsedFeed | None = None,
+    ) -> PollResult:
         now = time.time()
-        failures = state.failures + 1 if outcome.status == "error" else 0
-        delay = self.backoff(feed, failures) if failures else self.interval(feed)
+        failed = outcome.status in ("error", "gone")
+        failures = state.failures + 1 if failed else 0
+        delay = self._delay(state, feed, outcome, failures, result, parsed)
         self.state.save_feed(
             replace(
                 state,
-                cluster_id=self.cluster_id if outcome.status != "error" else state.cluster_id,
+                cluster_id=state.cluster_id if failed else self.cluster_id,
                 last_poll=now,
                 next_poll=now + delay,
                 status=outcome.status,
                 failures=failures,
                 last_error=outcome.error,
                 items=state.items + outcome.new + outcome.updated,
+                interval=state.interval if failed else delay,
+                retired=outcome.status == "gone",
+                last_new=now if outcome.new or outcome.updated else state.last_new,
             )
         )
-        metrics.POLLS.labels(feed.url, outcome.status).inc()
-        if outcome.status == "error":
+        metrics.poll(feed.url, outcome.status)
+        if failed:
+            metrics.error(feed.url, outcome.kind or "unknown")
+        self._log(feed, outcome, failures, delay)
+        return outcome
+
+    def _log(self, feed: FeedConfig, outcome: PollResult, failures: int, delay: float) -> None:
+        if outcome.status == "gone":
+            log.warning(
+                "feed is gone (HTTP 410); retired, no more polls",
+                extra={"feed": feed.url, "error": outcome.error},
+            )
+        elif outcome.status == "error":
             log.warning(
                 "feed poll failed; will retry",
                 extra={
                     "feed": feed.url,
+                    "kind": outcome.kind,
                     "error": outcome.error,
                     "failures": failures,
                     "retry_in_s": round(delay, 1),
@@ -148,7 +200,7 @@ class FeedPoller:
                 "feed polled with problems",
                 extra={
                     "feed": feed.url,
-                    "problems": outcome.error,
+                    "problems": outcome.error[:2000],
                     "new": outcome.new,
                     "updated": outcome.updated,
                 },
@@ -159,14 +211,19 @@ class FeedPoller:
                 extra={"feed": feed.url, "new": outcome.new, "updated": outcome.updated},
             )
 
-    def _first_delay(self, feed: FeedConfig) -> float:
+    def _first_delay(self, feed: FeedConfig) -> float | None:
         state = self.state.feed(feed.url)
+        if state.retired:
+            return None
         if state.cluster_id != self.cluster_id or state.next_poll is None:
             return 0.0  # a new broker, or a new feed: poll now
         return max(0.0, state.next_poll - time.time())
 
     async def _feed_loop(self, feed: FeedConfig, stop: asyncio.Event) -> None:
         delay = self._first_delay(feed)
+        if delay is None:
+            log.info("feed is retired (it answered 410 Gone); not polled", extra={"feed": feed.url})
+            return
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -174,11 +231,16 @@ class FeedPoller:
             except TimeoutError:
                 pass
             try:
-                await self.poll_once(feed)
+                outcome = await self.poll_once(feed)
             except Exception:  # a bug must not stop the other feeds, nor this one's retries
                 log.exception("unexpected error polling feed", extra={"feed": feed.url})
+                delay = schedule.failure_delay(feed, self.settings, 1)
+                continue
+            if outcome.status == "gone":
+                return
             next_poll = self.state.feed(feed.url).next_poll
-            delay = max(0.0, (next_poll or time.time() + self.interval(feed)) - time.time())
+            fallback = time.time() + schedule.base_interval(feed, self.settings)
+            delay = max(0.0, (next_poll or fallback) - time.time())
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("polling feeds", extra={"feeds": len(self.feeds), "cluster_id": self.cluster_id})

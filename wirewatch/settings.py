@@ -62,11 +62,26 @@ class ProducerSettings(_Section):
     feeds_file: Path | None = Field(None, description="YAML feed list; unset = the built-in list")
     default_interval: float = Field(300.0, gt=0)
     min_interval: float = Field(5.0, gt=0)
+    max_interval: float = Field(3600.0, gt=0, description="upper bound of adaptive intervals")
+    adaptive: bool = Field(True, description="adapt each interval to how often the feed publishes")
     max_backoff: float = Field(3600.0, gt=0)
     user_agent: str = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
-    timeout: float = Field(20.0, gt=0)
-    max_feed_bytes: int = Field(20 * 1024 * 1024, gt=0)
-    concurrency: int = Field(8, ge=1)
+    contact: str | None = Field(None, description="operator e-mail or URL added to the User-Agent")
+    timeout: float = Field(20.0, gt=0, description="total seconds for one request, body included")
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(15.0, gt=0, description="longest silence while reading")
+    max_feed_bytes: int = Field(20 * 1024 * 1024, gt=0, description="on the wire (compressed)")
+    max_decompressed_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    concurrency: int = Field(8, ge=1, description="requests in flight, all hosts together")
+    per_host_concurrency: int = Field(2, ge=1)
+    per_host_min_gap: float = Field(1.0, ge=0, description="seconds between requests to a host")
+    full_text: bool = Field(False, description="fetch article pages of summary-only entries")
+    max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    robots_txt: bool = Field(True, description="honour robots.txt for article pages")
+    allow_private_addresses: bool = Field(
+        False, description="let article-page fetches reach loopback/private/link-local addresses"
+    )
 
 
 class ProcessorSettings(_Section):
