@@ -10,7 +10,8 @@ import logging
 
 import faust
 
-from processors.agents import enrich
+from processors.agents import alert, enrich
+from processors.alerts import load_rules
 from processors.app import create_app
 from processors.nlp.pipeline import Enricher
 from processors.topics import declare
@@ -23,10 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def build(settings: Settings, bootstrap: str) -> faust.App:
+    # Refuse bad alert rules before anything starts (file, line and reason).
+    rules = load_rules(settings.alerts.rules_file, settings.alerts.throttle_seconds)
     app = create_app(settings, bootstrap)
     topics = declare(app, settings.kafka.topics)
     enricher = Enricher(settings.processor.spacy_model, settings.processor.max_text_chars)
     enrich.register(app, topics, enricher)
+    alert.register(app, topics, rules, settings.kafka.partitions)
     return app
 
 

@@ -14,6 +14,9 @@ class AgentTopics:
     raw: faust.TopicT
     enriched: faust.TopicT
     dlq: faust.TopicT
+    alerts: faust.TopicT
+    # Matches re-keyed by (rule, speaker, target), so one partition owns each fold's state.
+    alert_candidates: faust.TopicT
 
 
 def declare(app: faust.App, names: Topics) -> AgentTopics:
@@ -21,4 +24,15 @@ def declare(app: faust.App, names: Topics) -> AgentTopics:
     def topic(name: str) -> faust.TopicT:
         return app.topic(name, key_serializer="raw", value_serializer="raw")
 
-    return AgentTopics(raw=topic(names.raw), enriched=topic(names.enriched), dlq=topic(names.dlq))
+    return AgentTopics(
+        raw=topic(names.raw),
+        enriched=topic(names.enriched),
+        dlq=topic(names.dlq),
+        alerts=topic(names.alerts),
+        alert_candidates=app.topic(
+            names.alerts + ".candidates",
+            key_serializer="raw",
+            value_serializer="raw",
+            internal=True,  # Faust creates it, like a repartition topic
+        ),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from sinks.alerts import start as start_alerts
 from sinks.elasticsearch import ArticleSink
 from sinks.runner import SinkRunner
 from sinks.templates import ARTICLE_MAPPINGS
@@ -34,9 +35,13 @@ def run(settings: Settings, bootstrap: str, es_url: str, stop: threading.Event) 
     consumer = make_consumer(
         bootstrap, settings.kafka, f"{settings.kafka.topic_prefix}wirewatch-sink", topics.enriched
     )
+    # Alerts: their own index and the notifier, in threads next to the article sink.
+    alerts = start_alerts(settings, bootstrap, es_url, stop)
     try:
         SinkRunner(consumer, sink, settings.sink, stop).run()
     finally:
+        stop.set()
+        alerts.join()
         consumer.close()
         dlq_producer.close(timeout=5)
         sink.close()

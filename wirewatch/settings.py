@@ -95,6 +95,39 @@ class SinkSettings(_Section):
     max_retries: int = Field(8, ge=0)
 
 
+class WebhookSettings(_Section):
+    url: str | None = Field(None, description="JSON POST target; unset = channel off")
+    secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for the signature header")
+    timeout: float = Field(5.0, gt=0, description="seconds for one attempt")
+    retries: int = Field(3, ge=0, description="attempts after the first")
+    backoff: float = Field(0.5, gt=0, description="first retry delay, doubled each time")
+
+
+class EmailSettings(_Section):
+    host: str | None = Field(None, description="SMTP server; unset = channel off")
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = Field(False, description="implicit TLS (port 465)")
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "wirewatch@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    timeout: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0)
+    backoff: float = Field(0.5, gt=0)
+
+
+class AlertSettings(_Section):
+    rules_file: Path | None = Field(None, description="YAML alert rules; unset = built-in")
+    throttle_seconds: float = Field(3600.0, gt=0, description="default fold window of a rule")
+    index_prefix: str = Field("wirewatch-alerts", description="alerts alias and index prefix")
+    log: bool = Field(True, description="write every alert as a structured log line")
+    webhook: WebhookSettings = WebhookSettings()
+    slack: WebhookSettings = WebhookSettings()
+    email: EmailSettings = EmailSettings()
+    queue_size: int = Field(1000, ge=1, description="alerts waiting per channel, at most")
+
+
 class EmbeddedSettings(_Section):
     tansu_bin: Path | None = None
     osmem_bin: Path | None = None
@@ -116,6 +149,7 @@ class Settings(BaseSettings):
     processor: ProcessorSettings = ProcessorSettings()
     sink: SinkSettings = SinkSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(

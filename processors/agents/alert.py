@@ -1,0 +1,118 @@
+"""The ``alert`` agents: ``news.enriched`` -> rules -> fold -> ``news.alerts``.
+
+Two hops, because the fold's state must live with its key: ``alert-match`` tests every rule
+against every statement and re-keys each match by (rule, speaker, target) onto an internal
+topic; ``alert`` owns the partitions of those keys and folds them with two Faust tables
+(statements seen; open throttle windows). The tables are backed by changelog topics, so a
+restarted worker, or the worker that takes over a partition in a rebalance, recovers them.
+As in ``enrich``, every event is handled in its own ``try`` and failures go to ``news.dlq``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from processors.alerts import Candidate, RuleSet, candidates, fold
+from processors.topics import AgentTopics
+from wirewatch.schema import Article, DeadLetter
+
+log = logging.getLogger(__name__)
+
+MATCHES = Counter("wirewatch_alert_matches_total", "Rule matches on statements", ["rule"])
+ALERTS = Counter("wirewatch_alerts_total", "Alert records emitted", ["rule", "kind"])
+DEAD_LETTERED = Counter("wirewatch_alert_dead_letters_total", "Alert records sent to the DLQ")
+
+
+async def _send_and_wait(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+    """Send and wait for the broker's ack, so the input offset is committed only after it."""
+    pending = await topic.send(key=key, value=value)
+    await pending
+
+
+def register(app: faust.App, topics: AgentTopics, rules: RuleSet, partitions: int) -> Any:
+    seen = app.Table("alert-seen", partitions=partitions, key_type=str, help="statements seen")
+    windows = app.Table(
+        "alert-windows", partitions=partitions, key_type=str, help="open throttle windows"
+    )
+
+    async def dead_letter(event: faust.EventT[bytes], stage: str, reason: str) -> None:
+        message = event.message
+        letter = DeadLetter.of(
+            stage,
+            reason,
+            message.value or b"",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key.decode("utf-8", "replace") if message.key else None,
+        )
+        await _send_and_wait(topics.dlq, message.key, letter.to_bytes())
+        DEAD_LETTERED.inc()
+        log.warning(
+            "record dead-lettered",
+            extra={"stage": stage, "topic": message.topic, "offset": message.offset},
+        )
+
+    @app.agent(topics.enriched, name="alert-match")
+    async def match(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            raw = event.value if isinstance(event.value, bytes) else b""
+            try:
+                article = Article.from_bytes(raw)
+                found = candidates(article, rules)
+            except (ValidationError, ValueError) as exc:
+                await dead_letter(event, "processors.alert", f"invalid enriched article: {exc}")
+                continue
+            except Exception as exc:
+                log.exception("rule evaluation failed")
+                await dead_letter(
+                    event, "processors.alert", f"rule evaluation failed: {type(exc).__name__}"
+                )
+                continue
+            for candidate in found:
+                MATCHES.labels(candidate.alert.rule).inc()
+                await _send_and_wait(
+                    topics.alert_candidates,
+                    candidate.throttle_key.encode("utf-8"),
+                    candidate.to_bytes(),
+                )
+
+    @app.agent(topics.alert_candidates, name="alert")
+    async def alert(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            raw = event.value if isinstance(event.value, bytes) else b""
+            try:
+                candidate = Candidate.from_bytes(raw)
+                raised = fold(candidate, seen, windows)
+            except Exception as exc:
+                await dead_letter(
+                    event, "processors.alert", f"alert fold failed: {type(exc).__name__}: {exc}"
+                )
+                continue
+            if raised is None:
+                log.debug(
+                    "statement already alerted",
+                    extra={"rule": candidate.alert.rule, "article_id": candidate.alert.article_id},
+                )
+                continue
+            await _send_and_wait(topics.alerts, raised.id.encode(), raised.to_bytes())
+            ALERTS.labels(raised.rule, "new" if raised.notify else "folded").inc()
+            log.info(
+                "alert raised" if raised.notify else "alert folded",
+                extra={
+                    "rule": raised.rule,
+                    "alert_id": raised.id,
+                    "count": raised.count,
+                    "speaker": raised.speaker,
+                    "stance": raised.stance,
+                    "target": raised.target,
+                    "article_id": raised.article_id,
+                },
+            )
+
+    return match, alert
