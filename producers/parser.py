@@ -37,7 +37,7 @@ def html_to_text(value: str) -> str:
 
 def _time(entry: Any, *keys: str) -> datetime | None:
     for key in keys:
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # no feedparser key mapping (and its warning)
         if parsed:
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
