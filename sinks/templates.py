@@ -35,6 +35,7 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
                 "canonical_id": _KEYWORD,
                 "source": _KEYWORD,
                 "mentions": _NOT_INDEXED,
+                "version": {"type": "integer"},
             },
         },
         "statements": {
@@ -45,16 +46,23 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
                 "start": {"type": "integer"},
                 "end": {"type": "integer"},
                 "kind": _KEYWORD,
+                "field": _KEYWORD,
                 "topics": _KEYWORD,
                 "stance": _KEYWORD,
                 "target": _ENTITY_REF,
+                "target_role": _KEYWORD,
                 "evidence": _NOT_INDEXED,
                 "confidence": {"type": "float"},
+                "version": {"type": "integer"},
             },
         },
         "topics": {
             "type": "nested",
-            "properties": {"name": _KEYWORD, "evidence": _NOT_INDEXED},
+            "properties": {
+                "name": _KEYWORD,
+                "evidence": _NOT_INDEXED,
+                "version": {"type": "integer"},
+            },
         },
         "enrichment": {
             "properties": {

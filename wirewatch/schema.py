@@ -123,6 +123,7 @@ class Entity(_Frozen):
     canonical_id: str | None = None  # e.g. a Wikidata QID
     source: str = "ner"
     mentions: list[Mention] = Field(default_factory=list)
+    version: int | None = None  # the enrichment version that produced it
 
 
 class EntityRef(_Frozen):
@@ -143,12 +144,16 @@ class Statement(_Frozen):
     text: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
-    kind: Literal["quote", "paraphrase"] = "paraphrase"
+    kind: Literal["quote", "paraphrase", "action"] = "paraphrase"
+    field: Literal["title", "summary", "text"] = "text"  # which field start/end index into
     topics: list[str] = Field(default_factory=list)
     stance: Stance = "neutral"
     target: EntityRef | None = None
+    # "party": the target is who the measure hits; "measure": the stance is about the measure.
+    target_role: Literal["party", "measure"] | None = None
     evidence: list[Mention] = Field(default_factory=list)  # the cues behind each label
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    version: int | None = None  # the enrichment version that produced it
 
 
 class Topic(_Frozen):
@@ -156,6 +161,7 @@ class Topic(_Frozen):
 
     name: str
     evidence: list[Mention] = Field(default_factory=list)
+    version: int | None = None  # the enrichment version that produced it
 
 
 class Enrichment(_Frozen):

@@ -1,14 +1,22 @@
-"""Named entities with spaCy: spans grouped into one entity per name in an article."""
+"""Entities of an article: gazetteer matches first, spaCy's NER for the rest, one entity each.
+
+Within an article a surname, a role ("the Russian top diplomat") or a bare institution
+("the Foreign Ministry") resolves to the full entity the article names; a demonym before an
+institutional noun ("Russian aerospace group") links to its state. Entities the gazetteer
+does not know keep spaCy's label and a normalised name.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from spacy.tokens import Doc
 
+from processors.nlp.gazetteer import Candidate, Gazetteer
+from processors.nlp.resources import lexicons
 from wirewatch.schema import Entity, Mention
 
 # Labels a desk watches; dates, numbers and amounts are not entities to search by.
@@ -20,6 +28,8 @@ _LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"[’']s?$")
 _SPACES = re.compile(r"\s+")
 
+Field = Literal["title", "summary", "text"]
+
 
 def normalise_name(text: str) -> str:
     """'the Foreign Ministry’s' -> 'Foreign Ministry'."""
@@ -28,47 +38,242 @@ def normalise_name(text: str) -> str:
     return _POSSESSIVE.sub("", name).strip()
 
 
-Field = Literal["title", "summary", "text"]
+def strip_honorifics(name: str) -> str:
+    """'Mr Biden' -> 'Biden', 'President Joe Biden' -> 'Joe Biden'."""
+    changed = True
+    while changed:
+        changed = False
+        for title in lexicons().honorifics:
+            if name.startswith(title + " ") and len(name) > len(title) + 1:
+                name = name[len(title) + 1 :].strip()
+                changed = True
+    return name
 
 
-def mentions_of(doc: Doc, field: Field) -> Iterable[tuple[str, str, Mention]]:
-    """(normalised name, label, mention) for every named-entity span of ``doc``."""
-    for ent in doc.ents:
-        if ent.label_ not in ENTITY_LABELS:
-            continue
-        name = normalise_name(ent.text)
-        if not name:
-            continue
-        yield (
-            name,
-            ent.label_,
-            Mention(
-                text=ent.text,
-                start=ent.start_char,
-                end=ent.end_char,
-                field=field,
-                cue=f"ner:{ent.label_}",
-            ),
+@dataclass(frozen=True)
+class Resolved:
+    """One mention resolved to an entity key, with where it is and what found it."""
+
+    key: str
+    name: str
+    type: str
+    canonical_id: str | None
+    source: str
+    field: Field
+    start: int  # token offsets in the field's doc
+    end: int
+    start_char: int
+    end_char: int
+    text: str
+    cue: str
+
+    def mention(self) -> Mention:
+        return Mention(
+            text=self.text,
+            start=self.start_char,
+            end=self.end_char,
+            field=self.field,
+            cue=self.cue,
         )
 
 
-def group_entities(found: Iterable[tuple[str, str, Mention]]) -> list[Entity]:
-    """One entity per name (case-insensitive); its type is the label given most often."""
-    labels: dict[str, Counter[str]] = defaultdict(Counter)
-    mentions: dict[str, list[Mention]] = defaultdict(list)
-    names: dict[str, str] = {}
-    for name, label, mention in found:
-        key = name.casefold()
-        names.setdefault(key, name)
-        labels[key][label] += 1
-        mentions[key].append(mention)
-    entities = [
-        Entity(
-            name=names[key],
-            type=labels[key].most_common(1)[0][0],
-            source="ner",
-            mentions=mentions[key],
+class ArticleEntities:
+    """The resolved mentions of one article, with lookups for statement attribution."""
+
+    def __init__(self, mentions: dict[Field, list[Resolved]], capitals: dict[str, str]) -> None:
+        self.mentions = mentions
+        self.capitals = capitals  # entity key of a capital -> key of its state
+        self._by_token: dict[Field, dict[int, Resolved]] = {}
+        for field, found in mentions.items():
+            index: dict[int, Resolved] = {}
+            for r in found:
+                for i in range(r.start, r.end):
+                    index[i] = r
+            self._by_token[field] = index
+        self.counts: Counter[str] = Counter(r.key for f in mentions.values() for r in f)
+
+    def at(self, field: Field, token: int) -> Resolved | None:
+        return self._by_token.get(field, {}).get(token)
+
+    def as_actor(self, r: Resolved) -> Resolved:
+        """A capital speaking or acting stands for its state ("Moscow is confident")."""
+        state = self.capitals.get(r.key)
+        if state is None:
+            return r
+        for found in self.mentions.values():
+            for other in found:
+                if other.key == state:
+                    return _replace_key(r, other)
+        return r
+
+    def most_mentioned(self, types: frozenset[str]) -> Resolved | None:
+        best: Resolved | None = None
+        for found in self.mentions.values():
+            for r in found:
+                if r.type in types and (best is None or self.counts[r.key] > self.counts[best.key]):
+                    best = r
+        return best
+
+    def entities(self, version: int) -> list[Entity]:
+        grouped: dict[str, list[Resolved]] = defaultdict(list)
+        for found in self.mentions.values():
+            for r in found:
+                grouped[r.key].append(r)
+        result = []
+        for rs in grouped.values():
+            first = rs[0]
+            types = Counter(r.type for r in rs)
+            result.append(
+                Entity(
+                    name=first.name,
+                    type=first.type if first.source == "gazetteer" else types.most_common(1)[0][0],
+                    canonical_id=first.canonical_id,
+                    source=first.source,
+                    mentions=[r.mention() for r in rs],
+                    version=version,
+                )
+            )
+        return sorted(result, key=lambda e: (-len(e.mentions), e.name))
+
+
+def _replace_key(r: Resolved, other: Resolved) -> Resolved:
+    return Resolved(
+        key=other.key,
+        name=other.name,
+        type=other.type,
+        canonical_id=other.canonical_id,
+        source=other.source,
+        field=r.field,
+        start=r.start,
+        end=r.end,
+        start_char=r.start_char,
+        end_char=r.end_char,
+        text=r.text,
+        cue=r.cue,
+    )
+
+
+class EntityResolver:
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gaz = gazetteer
+        self.capitals = {
+            e.key: self.gaz.by_name[e.capital_of].key
+            for e in gazetteer.entries.values()
+            if e.capital_of and e.capital_of in self.gaz.by_name
+        }
+
+    def resolve(self, docs: dict[Field, Doc]) -> ArticleEntities:
+        cands = {field: self.gaz.candidates(doc) for field, doc in docs.items()}
+        named = {c.keys[0] for cs in cands.values() for c in cs if c.kind == "alias"}
+        state_counts: Counter[str] = Counter()
+        for cs in cands.values():
+            for c in cs:
+                if c.kind in ("alias", "demonym"):
+                    entry = self.gaz.entries[c.keys[0]]
+                    state_counts[self.capitals.get(entry.key, entry.key)] += 1
+        mentions: dict[Field, list[Resolved]] = {}
+        for field, doc in docs.items():
+            found = [
+                r for c in cands[field] if (r := self._accept(doc, field, c, named, state_counts))
+            ]
+            taken = {i for r in found for i in range(r.start, r.end)}
+            found.extend(self._ner(doc, field, taken))
+            mentions[field] = found
+        self._link_surnames(mentions)
+        for found in mentions.values():
+            found.sort(key=lambda r: r.start)
+        return ArticleEntities(mentions, self.capitals)
+
+    def _accept(
+        self,
+        doc: Doc,
+        field: Field,
+        c: Candidate,
+        named: set[str],
+        state_counts: Counter[str],
+    ) -> Resolved | None:
+        key: str | None = None
+        if c.kind in ("alias", "demonym"):
+            key = c.keys[0]
+        elif c.kind in ("surname", "role"):
+            # Only for a person the article names in full: "Lavrov" after "Sergey Lavrov".
+            options = [k for k in c.keys if k in named]
+            key = options[0] if len(options) == 1 else None
+        elif c.kind == "generic":
+            homes = self.gaz.generic_homes.get(c.keys[0], {})
+            ranked = [
+                (state_counts[self.gaz.by_name[s].key], k)
+                for s, k in homes.items()
+                if s in self.gaz.by_name and state_counts[self.gaz.by_name[s].key]
+            ]
+            key = max(ranked)[1] if ranked else None
+        if key is None:
+            return None
+        entry = self.gaz.entries[key]
+        span = doc[c.start : c.end]
+        return Resolved(
+            key=key,
+            name=entry.name,
+            type=entry.type,
+            canonical_id=entry.wikidata,
+            source="gazetteer",
+            field=field,
+            start=c.start,
+            end=c.end,
+            start_char=span.start_char,
+            end_char=span.end_char,
+            text=span.text,
+            cue=f"gazetteer:{c.kind}",
         )
-        for key in names
-    ]
-    return sorted(entities, key=lambda e: (-len(e.mentions), e.name))
+
+    def _ner(self, doc: Doc, field: Field, taken: set[int]) -> list[Resolved]:
+        stop = lexicons().stop_names
+        found = []
+        for ent in doc.ents:
+            if ent.label_ not in ENTITY_LABELS:
+                continue
+            if any(i in taken for i in range(ent.start, ent.end)):
+                continue
+            name = normalise_name(ent.text)
+            if ent.label_ == "PERSON":
+                name = strip_honorifics(name)
+            if not name or name.casefold() in stop or not any(ch.isalpha() for ch in name):
+                continue
+            found.append(
+                Resolved(
+                    key="ner:" + name.casefold(),
+                    name=name,
+                    type=ent.label_,
+                    canonical_id=None,
+                    source="ner",
+                    field=field,
+                    start=ent.start,
+                    end=ent.end,
+                    start_char=ent.start_char,
+                    end_char=ent.end_char,
+                    text=ent.text,
+                    cue=f"ner:{ent.label_}",
+                )
+            )
+        return found
+
+    @staticmethod
+    def _link_surnames(mentions: dict[Field, list[Resolved]]) -> None:
+        # "Luzin" after "Pavel Luzin": a one-word name that is the last word of exactly one
+        # person the article names in full is that person, whatever label NER gave it.
+        full: dict[str, set[str]] = defaultdict(set)
+        people: dict[str, Resolved] = {}
+        for found in mentions.values():
+            for r in found:
+                words = r.name.split()
+                if r.type == "PERSON" and len(words) > 1:
+                    full[words[-1].casefold()].add(r.key)
+                    people.setdefault(r.key, r)
+        for found in mentions.values():
+            for i, r in enumerate(found):
+                if r.source != "ner" or " " in r.name:
+                    continue
+                keys = full.get(r.name.casefold(), set())
+                if len(keys) == 1:
+                    person = people[next(iter(keys))]
+                    found[i] = _replace_key(r, person)

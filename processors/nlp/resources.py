@@ -1,0 +1,159 @@
+"""The knowledge files the enrichment reads: the gazetteer and the lexicons.
+
+They live in ``processors/data`` as YAML so that an analyst can extend them without touching
+code; this module loads and validates them once per process.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from wirewatch.errors import ProcessingError
+
+_DATA = "processors.data"
+
+
+def _load(name: str) -> Any:
+    try:
+        text = resources.files(_DATA).joinpath(name).read_text(encoding="utf-8")
+        return yaml.safe_load(text)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProcessingError(f"cannot read knowledge file {name}: {exc}") from exc
+
+
+def term_pattern(term: str) -> str:
+    """Regex source for a lexicon term: whole words, any whitespace, trailing ``*`` = any
+    word ending ("sanction*" matches "sanctions", "sanctioned")."""
+    prefix = term.endswith("*")
+    words = term.rstrip("*").split()
+    body = r"\s+".join(re.escape(w).replace("’", "['’]").replace("'", "['’]") for w in words)
+    start = r"(?<![\w-])" if words and words[0][0].isalnum() else ""
+    end = r"[\w-]*" if prefix else r"(?![\w])"
+    return start + body + end
+
+
+def compile_terms(terms: list[str]) -> re.Pattern[str]:
+    # Longest first, so "trade-economic embargo" wins over "embargo" at the same place.
+    ordered = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not ordered:
+        return re.compile(r"(?!x)x")
+    return re.compile("|".join(term_pattern(t) for t in ordered), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    key: str
+    name: str
+    type: str
+    wikidata: str | None = None
+    aliases: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    demonyms: tuple[str, ...] = ()
+    home: str | None = None  # the state an institution belongs to
+    generic: str | None = None  # bare name ("foreign ministry") that stands for it at home
+    capital_of: str | None = None
+
+
+def _entry(item: dict[str, Any], default_type: str, prefix: str) -> GazetteerEntry:
+    name = str(item["name"]).strip()
+    return GazetteerEntry(
+        key=f"{prefix}:{name}",
+        name=name,
+        type=str(item.get("type", default_type)),
+        wikidata=item.get("wikidata"),
+        aliases=tuple(str(a) for a in item.get("aliases") or ()),
+        roles=tuple(str(r) for r in item.get("roles") or ()),
+        demonyms=tuple(str(d) for d in item.get("demonyms") or ()),
+        home=item.get("home"),
+        generic=item.get("generic"),
+    )
+
+
+@cache
+def gazetteer_entries() -> tuple[GazetteerEntry, ...]:
+    data = _load("gazetteer.yaml")
+    entries: list[GazetteerEntry] = []
+    try:
+        for item in data.get("states", []):
+            entries.append(_entry(item, "GPE", "gpe"))
+            if item.get("capital"):
+                entries.append(
+                    GazetteerEntry(
+                        key=f"gpe:{item['capital']}",
+                        name=str(item["capital"]),
+                        type="GPE",
+                        aliases=tuple(item.get("capital_aliases") or ()),
+                        capital_of=str(item["name"]),
+                    )
+                )
+        for item in data.get("places", []):
+            entries.append(_entry(item, "LOC", "place"))
+        for item in data.get("organisations", []):
+            entries.append(_entry(item, "ORG", "org"))
+        for item in data.get("people", []):
+            entries.append(_entry(item, "PERSON", "person"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ProcessingError(f"gazetteer.yaml: malformed entry: {exc}") from exc
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    topics: dict[str, re.Pattern[str]]
+    support: re.Pattern[str]
+    oppose: re.Pattern[str]
+    negations: re.Pattern[str]
+    reported_opposition: re.Pattern[str]
+    measure_words: re.Pattern[str]
+    target_prepositions: frozenset[str]
+    reporting_verbs: frozenset[str]
+    particle_verbs: dict[str, frozenset[str]]
+    reporting_nouns: frozenset[str]
+    according_to: re.Pattern[str]
+    person_anaphors: frozenset[str]
+    org_anaphors: frozenset[str]
+    honorifics: tuple[str, ...]
+    demonym_heads: frozenset[str]
+    stop_names: frozenset[str]
+    action_verbs: frozenset[str]
+    topic_order: tuple[str, ...] = field(default=())
+
+
+@cache
+def lexicons() -> Lexicons:
+    topics = _load("lexicons/topics.yaml")
+    stance = _load("lexicons/stance.yaml")
+    reporting = _load("lexicons/reporting.yaml")
+    ents = _load("lexicons/entities.yaml")
+    try:
+        honorifics = sorted((str(h) for h in ents["honorifics"]), key=len, reverse=True)
+        return Lexicons(
+            topics={name: compile_terms(terms) for name, terms in topics.items()},
+            topic_order=tuple(topics),
+            support=compile_terms(stance["support"]),
+            oppose=compile_terms(stance["oppose"]),
+            negations=compile_terms(stance["negations"]),
+            reported_opposition=compile_terms(stance["reported_opposition"]),
+            measure_words=compile_terms(stance["measure_words"]),
+            target_prepositions=frozenset(stance["target_prepositions"]),
+            reporting_verbs=frozenset(reporting["verbs"]),
+            particle_verbs={
+                verb: frozenset(parts) for verb, parts in reporting["particle_verbs"].items()
+            },
+            reporting_nouns=frozenset(reporting["nouns"]),
+            according_to=compile_terms(reporting["according_to"]),
+            person_anaphors=frozenset(reporting["anaphors"]["person"]),
+            org_anaphors=frozenset(reporting["anaphors"]["organisation"]),
+            honorifics=tuple(honorifics),
+            demonym_heads=frozenset(ents["demonym_heads"]),
+            stop_names=frozenset(n.casefold() for n in ents["stop_names"]),
+            action_verbs=frozenset(stance["action_verbs"]),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ProcessingError(f"lexicon files: malformed: {exc}") from exc

@@ -1,0 +1,251 @@
+"""Topics and stance of a statement, each with the cue that decided it.
+
+Stance is towards the measure the statement is about: ``support`` for imposing, extending or
+enforcing it, ``oppose`` for lifting, easing or condemning it, ``neutral`` when no cue speaks
+to it. The cue nearest to the topic's own words wins; a negation just before a cue flips it
+("will not support"); reported opposition ("resistance from Western colleagues") is
+``oppose`` with the resisting party as target. The target is the party the measure hits
+("sanctions on Russia"), else the measure itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from spacy.tokens import Span
+
+from processors.nlp.entities import ArticleEntities, Field, Resolved
+from processors.nlp.resources import Lexicons
+from wirewatch.schema import EntityRef, Mention, Stance
+
+_WINDOW = 90  # characters: a cue further than this from the topic's words does not count
+_NOT_ONLY = re.compile(r"\bnot\s+(only|just|least)\b", re.IGNORECASE)
+_TARGET_TYPES = frozenset({"GPE", "ORG", "PERSON", "NORP", "LOC", "FAC"})
+
+
+@dataclass
+class Labels:
+    topics: list[str]
+    stance: Stance
+    target: EntityRef | None
+    target_role: Literal["party", "measure"] | None
+    evidence: list[Mention]
+
+
+def topic_hits(lex: Lexicons, text: str) -> dict[str, list[re.Match[str]]]:
+    hits: dict[str, list[re.Match[str]]] = {}
+    for name in lex.topic_order:
+        found = list(lex.topics[name].finditer(text))
+        if found:
+            hits[name] = found
+    return hits
+
+
+def _mention(span_text: str, start: int, end: int, fld: Field, cue: str) -> Mention:
+    return Mention(text=span_text, start=start, end=end, field=fld, cue=cue)
+
+
+def _ref(r: Resolved) -> EntityRef:
+    return EntityRef(name=r.name, type=r.type, canonical_id=r.canonical_id)
+
+
+class StanceLabeller:
+    def __init__(self, lex: Lexicons) -> None:
+        self.lex = lex
+
+    def label(
+        self,
+        sent: Span,
+        fld: Field,
+        ents: ArticleEntities,
+        speaker_key: str | None,
+        inherited: list[str] | None = None,
+    ) -> Labels:
+        text, base = sent.text, sent.start_char
+        hits = topic_hits(self.lex, text)
+        evidence = [
+            _mention(m.group(), base + m.start(), base + m.end(), fld, f"topic:{name}")
+            for name, ms in hits.items()
+            for m in ms[:3]
+        ]
+        topics = list(hits)
+        if not topics and inherited:
+            topics = list(inherited)  # "our initiative" right after the embargo proposal
+        if not topics:
+            return Labels([], "neutral", None, None, evidence)
+        primary = topics[0]
+        anchors = [(m.start(), m.end()) for m in hits.get(primary, [])] or [(0, len(text))]
+        stance, cue, negation = self._stance(text, anchors)
+        target: Resolved | None = None
+        target_role: Literal["party", "measure"] | None = None
+        reported = self.lex.reported_opposition.search(text)
+        if reported is not None:
+            stance, cue, negation = "oppose", reported, None
+            target_ref = self._after(sent, fld, ents, base + reported.end(), phrase=True)
+            if target_ref is not None:
+                if isinstance(target_ref, Resolved):
+                    target_ref = _ref(target_ref)
+                evidence.append(
+                    _mention(
+                        reported.group(),
+                        base + reported.start(),
+                        base + reported.end(),
+                        fld,
+                        "stance:oppose:reported-opposition",
+                    )
+                )
+                return Labels(topics, stance, target_ref, "party", evidence)
+        if cue is not None:
+            evidence.append(
+                _mention(
+                    cue.group(),
+                    base + cue.start(),
+                    base + cue.end(),
+                    fld,
+                    f"stance:{stance}:{cue.group().lower()}",
+                )
+            )
+        if negation is not None:
+            evidence.append(
+                _mention(
+                    negation.group(),
+                    base + negation.start(),
+                    base + negation.end(),
+                    fld,
+                    "stance:negation",
+                )
+            )
+        if primary in hits:
+            target = self._party(sent, fld, ents, hits[primary], speaker_key)
+        if target is not None:
+            target_role = "party"
+            evidence.append(
+                _mention(target.text, target.start_char, target.end_char, fld, "target:party")
+            )
+        elif stance != "neutral":
+            target_role = "measure"
+        if target is None and primary == "sanctions":
+            target = self._default_party(ents, speaker_key)
+            if target is not None:
+                target_role = "party"
+                evidence.append(
+                    _mention(
+                        target.text,
+                        target.start_char,
+                        target.end_char,
+                        target.field,
+                        "target:most-mentioned-state",
+                    )
+                )
+        return Labels(topics, stance, _ref(target) if target else None, target_role, evidence)
+
+    def _stance(
+        self, text: str, anchors: list[tuple[int, int]]
+    ) -> tuple[Stance, re.Match[str] | None, re.Match[str] | None]:
+        best: tuple[int, int, Stance, re.Match[str], re.Match[str] | None] | None = None
+        for stance, pattern in (("oppose", self.lex.oppose), ("support", self.lex.support)):
+            for m in pattern.finditer(text):
+                dist = min(_distance((m.start(), m.end()), a) for a in anchors)
+                if dist > _WINDOW:
+                    continue
+                neg = self._negation(text, m.start())
+                final: Stance = stance  # type: ignore[assignment]
+                if neg is not None:
+                    final = "support" if stance == "oppose" else "oppose"
+                rank = (dist, 0 if stance == "oppose" else 1)
+                if best is None or rank < best[:2]:
+                    best = (rank[0], rank[1], final, m, neg)
+        if best is None:
+            return "neutral", None, None
+        return best[2], best[3], best[4]
+
+    def _negation(self, text: str, cue_start: int) -> re.Match[str] | None:
+        window_start = max(0, cue_start - 30)
+        before = text[window_start:cue_start]
+        # Only within the cue's clause, and "not only" is no negation.
+        before = re.split(r"[,;:]|\bbut\b", before)[-1]
+        offset = cue_start - len(before)
+        last = None
+        for m in self.lex.negations.finditer(before):
+            if not _NOT_ONLY.match(before, m.start()):
+                last = m
+        if last is None:
+            return None
+        return re.compile(re.escape(last.group())).search(text, offset + last.start())
+
+    def _party(
+        self,
+        sent: Span,
+        fld: Field,
+        ents: ArticleEntities,
+        terms: list[re.Match[str]],
+        speaker_key: str | None,
+    ) -> Resolved | None:
+        # "sanctions on/against Russia", "embargo on ... territories seized by Islamic State".
+        # In "not only against X, but also against Y" the focus is Y.
+        focus = re.search(r"\bnot\s+only\b.*?\bbut(\s+also)?\b", sent.text)
+        if focus is not None:
+            for tok in sent:
+                if tok.idx >= sent.start_char + focus.end():
+                    r = ents.at(fld, tok.i)
+                    if r is not None and r.type in _TARGET_TYPES and r.key != speaker_key:
+                        return ents.as_actor(r)
+        for m in terms:
+            after = self._after(sent, fld, ents, sent.start_char + m.end(), phrase=False)
+            if isinstance(after, Resolved):
+                return after
+        # "X was sanctioned", "sanctioned by the UK" -> the passive subject is the party.
+        for tok in sent:
+            if tok.dep_ == "nsubjpass" and self.lex.topics["sanctions"].match(tok.head.text):
+                r = ents.at(fld, tok.i)
+                if r is not None and r.key != speaker_key:
+                    return ents.as_actor(r)
+        return None
+
+    def _after(
+        self, sent: Span, fld: Field, ents: ArticleEntities, char: int, phrase: bool
+    ) -> Resolved | EntityRef | None:
+        toks = [t for t in sent if t.idx >= char][:10]
+        if not toks:
+            return None
+        if not phrase and toks[0].lower_ not in self.lex.target_prepositions:
+            return None
+        for t in toks:
+            r = ents.at(fld, t.i)
+            if r is not None and r.type in _TARGET_TYPES:
+                return ents.as_actor(r)
+            if t.is_punct and t.text not in ("-", "’", "'"):
+                break
+        if phrase:
+            # "resistance from Western colleagues": the noun phrase when no entity is named.
+            for t in toks:
+                if t.pos_ in ("NOUN", "PROPN"):
+                    words = [w.text for w in t.subtree if w.dep_ not in ("det", "prep", "punct")]
+                    words = [w for w in words if w][:6]
+                    return EntityRef(name=" ".join(words)) if words else None
+        return None
+
+    @staticmethod
+    def _default_party(ents: ArticleEntities, speaker_key: str | None) -> Resolved | None:
+        # Sanctions news without a stated party is about the state the article is about.
+        counts: Counter[str] = Counter()
+        first: dict[str, Resolved] = {}
+        for found in ents.mentions.values():
+            for r in found:
+                if (r.type == "GPE" and r.canonical_id is not None) or r.type == "GPE":
+                    counts[r.key] += 1
+                    first.setdefault(r.key, r)
+        if not counts:
+            return None
+        return first[counts.most_common(1)[0][0]]
+
+
+def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
+    if a[1] <= b[0]:
+        return b[0] - a[1]
+    if b[1] <= a[0]:
+        return a[0] - b[1]
+    return 0

@@ -1,0 +1,266 @@
+"""Reported statements and who made them.
+
+A sentence is a statement when a reporting verb ("said", "stressed", "went on", "urged") has
+a subject we can resolve to a speaker, when it says "according to X", when it is a quotation
+continued from or attributed in a neighbouring sentence, or when an actor acts on a measure
+("Switzerland has decided to adopt the EU sanctions"). Pronouns and descriptions ("he", "the
+diplomat", "the ministry") resolve to the last speaker of that kind, else the last entity of
+that kind mentioned before.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spacy.tokens import Doc, Span, Token
+
+from processors.nlp.entities import ArticleEntities, Field, Resolved
+from processors.nlp.resources import Lexicons
+
+_QUOTES = re.compile(r"“[^”]{2,}?”|\"[^\"]{2,}?\"|«[^»]{2,}?»")
+_PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
+_GROUP_PRONOUNS = frozenset({"it", "they"})
+_FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
+_ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+_SKIP_DEPS = frozenset({"relcl", "acl", "advcl", "ccomp", "punct"})
+_MAX_CONTINUATION_GAP = 2  # sentences between a quote and the statement it continues
+
+Kind = Literal["quote", "paraphrase", "action"]
+
+
+@dataclass
+class Speaker:
+    name: str
+    type: str | None = None
+    canonical_id: str | None = None
+    mention: Resolved | None = None  # where the speaker is named or referred to
+    key: str | None = None
+
+
+@dataclass
+class Found:
+    sent: Span
+    speaker: Speaker | None
+    kind: Kind
+    cue: Token | None  # the reporting (or action) word
+    how: str  # which rule attributed it
+    negated_action: bool = False
+    extra: list[Token] = field(default_factory=list)
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
+
+
+class StatementFinder:
+    def __init__(self, lex: Lexicons) -> None:
+        self.lex = lex
+
+    def find(self, doc: Doc, fld: Field, ents: ArticleEntities, topical: set[int]) -> list[Found]:
+        """Statements of one field; ``topical`` holds the indexes of sentences about a measure
+        (only those can be actions)."""
+        quotes = quote_spans(doc.text)
+        qstarts = [q[0] for q in quotes]
+        mentions = ents.mentions.get(fld, [])
+        starts = [m.start for m in mentions]
+        sents = list(doc.sents)
+        found: list[Found | None] = [None] * len(sents)
+        last: dict[str, Speaker] = {}
+
+        def in_quote(char: int) -> bool:
+            i = bisect.bisect_right(qstarts, char) - 1
+            return i >= 0 and quotes[i][0] <= char < quotes[i][1]
+
+        def recent(kinds: frozenset[str], before: int) -> Speaker | None:
+            i = bisect.bisect_left(starts, before) - 1
+            while i >= 0:
+                r = ents.as_actor(mentions[i])
+                if r.type in kinds:
+                    return _speaker(r)
+                i -= 1
+            return None
+
+        def resolve(tok: Token) -> Speaker | None:
+            low = tok.lower_
+            if low in _FIRST_PERSON:
+                return None
+            if low in _PERSON_PRONOUNS:
+                return last.get("person") or recent(frozenset({"PERSON"}), tok.i)
+            if low in _GROUP_PRONOUNS:
+                return last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i)
+            r = ents.at(fld, tok.i)
+            if r is not None and r.type in _ACTOR_TYPES | {"LOC"}:
+                return _speaker(ents.as_actor(r))
+            for child in _ordered_children(tok):
+                if (s := _in_subtree(child, ents, fld)) is not None:
+                    return s
+            if tok.lemma_.lower() in self.lex.person_anaphors:
+                return last.get("person") or recent(frozenset({"PERSON"}), tok.i)
+            if tok.lemma_.lower() in self.lex.org_anaphors:
+                return last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i)
+            if tok.tag_ in ("NNS", "NNPS") and tok.lemma_.lower() in self.lex.person_anaphors:
+                # "officials said", "analysts say": a speaker the article does not name.
+                words = [t for t in tok.subtree if t.dep_ not in _SKIP_DEPS and t.i <= tok.i]
+                name = " ".join(t.text for t in words if t.dep_ != "det")
+                return Speaker(name=name) if name else None
+            return None
+
+        for i, sent in enumerate(sents):
+            f = self._reported(sent, in_quote, resolve)
+            if f is None and i in topical:
+                f = self._action(sent, resolve)
+            if f is not None and f.speaker is not None:
+                found[i] = f
+                _remember(last, f.speaker)
+        # Quoted sentences without their own cue: the speaker of the quote's next attributed
+        # sentence, else of the statement just before ("..." he said. "..." -> same speaker).
+        for i, sent in enumerate(sents):
+            if found[i] is not None or not self._quoted(sent, in_quote):
+                continue
+            nxt = next((found[j] for j in range(i + 1, min(i + 2, len(sents))) if found[j]), None)
+            prev = next(
+                (
+                    found[j]
+                    for j in range(i - 1, max(i - 2 - _MAX_CONTINUATION_GAP, -1), -1)
+                    if found[j]
+                ),
+                None,
+            )
+            src = nxt if nxt is not None and nxt.kind == "quote" else prev
+            if src is not None and src.speaker is not None and src.kind != "action":
+                found[i] = Found(sent, src.speaker, "quote", None, "quote-continuation")
+        return [f for f in found if f is not None]
+
+    def _reported(self, sent: Span, in_quote: object, resolve: object) -> Found | None:
+        assert callable(in_quote) and callable(resolve)
+        has_quote = any(in_quote(t.idx) for t in sent if not t.is_punct)
+        kind: Kind = "quote" if has_quote else "paraphrase"
+        if not any(t.is_alpha for t in sent):
+            return None
+        verbs = [t for t in sent if self._is_reporting(t) and not in_quote(t.idx)]
+        # A trailing attribution ("..., he went on.") frames the whole sentence; otherwise the
+        # reporting verb highest in the parse does.
+        verbs.sort(key=lambda v: (not _trailing(v, sent), _depth(v)))
+        for verb in verbs:
+            subj = _subject(verb)
+            if subj is not None and subj.dep_ == "nsubjpass":
+                subj = _agent(verb)  # "was announced by the department"
+            if subj is None:
+                continue
+            speaker = resolve(subj)
+            if speaker is not None:
+                return Found(sent, speaker, kind, verb, f"subject of {verb.lemma_}")
+        for m in self.lex.according_to.finditer(sent.text):
+            start = sent.start_char + m.end()
+            toks = [t for t in sent if t.idx >= start][:8]
+            for t in toks:
+                if t.pos_ in ("PROPN", "NOUN", "PRON"):
+                    speaker = resolve(t)
+                    if speaker is not None:
+                        cue = next(t for t in sent if t.idx >= sent.start_char + m.start())
+                        return Found(sent, speaker, kind, cue, "according to")
+        return None
+
+    def _action(self, sent: Span, resolve: object) -> Found | None:
+        assert callable(resolve)
+        for verb in sorted(sent, key=_depth):
+            if verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() not in self.lex.action_verbs:
+                continue
+            subj = _subject(verb)
+            agent = _agent(verb)
+            tok = agent if agent is not None else subj
+            # A pronoun acting is usually the sanctioned party ("He was sanctioned").
+            if agent is None and (tok is None or tok.lower_ in _PERSON_PRONOUNS | _GROUP_PRONOUNS):
+                continue
+            speaker = resolve(tok) if tok is not None else None
+            if speaker is None or speaker.mention is None:
+                continue
+            if agent is None and subj is not None and subj.dep_ == "nsubjpass":
+                continue  # "X was sanctioned": X is the target, not the actor
+            negated = any(c.dep_ == "neg" for c in verb.children)
+            return Found(sent, speaker, "action", verb, f"actor of {verb.lemma_}", negated)
+        return None
+
+    def _is_reporting(self, tok: Token) -> bool:
+        lemma = tok.lemma_.lower()
+        if tok.pos_ not in ("VERB", "AUX") or lemma not in self.lex.reporting_verbs:
+            return False
+        parts = self.lex.particle_verbs.get(lemma)
+        if parts:
+            return any(c.lower_ in parts for c in tok.children)
+        return True
+
+    @staticmethod
+    def _quoted(sent: Span, in_quote: object) -> bool:
+        assert callable(in_quote)
+        words = [t for t in sent if not t.is_punct and not t.is_space]
+        inside = sum(1 for t in words if in_quote(t.idx))
+        return bool(words) and inside / len(words) >= 0.5
+
+
+def _speaker(r: Resolved) -> Speaker:
+    return Speaker(name=r.name, type=r.type, canonical_id=r.canonical_id, mention=r, key=r.key)
+
+
+def _remember(last: dict[str, Speaker], s: Speaker) -> None:
+    if s.type == "PERSON":
+        last["person"] = s
+    elif s.type in ("ORG", "GPE", "NORP"):
+        last["group"] = s
+
+
+def _trailing(verb: Token, sent: Span) -> bool:
+    before = verb.doc[max(sent.start, verb.i - 3) : verb.i]
+    near_end = sent.end - verb.i <= 4
+    return near_end and any(t.text in (",", "”", '"', "’") for t in before)
+
+
+def _depth(tok: Token) -> int:
+    depth = 0
+    while tok.head is not tok and depth < 50:
+        tok = tok.head
+        depth += 1
+    return depth
+
+
+def _subject(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            return child
+    # "..., adding that": a participle or conjunct shares its head verb's subject.
+    if verb.dep_ in ("advcl", "conj", "xcomp") and verb.head is not verb:
+        for child in verb.head.children:
+            if child.dep_ in ("nsubj",):
+                return child
+    return None
+
+
+def _agent(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ == "agent":
+            for grand in child.children:
+                if grand.dep_ == "pobj":
+                    return grand
+    return None
+
+
+def _ordered_children(tok: Token) -> list[Token]:
+    # Where a speaker hides in a subject: "the Hungarian prime minister, Viktor Orbán"
+    # (appos), "US officials" (compound/amod), "the text of Lavrov's speech" (prep, poss).
+    order = {"appos": 0, "compound": 1, "amod": 1, "poss": 2, "nmod": 2, "prep": 3}
+    kids = [c for c in tok.children if c.dep_ in order]
+    return sorted(kids, key=lambda c: order[c.dep_])
+
+
+def _in_subtree(tok: Token, ents: ArticleEntities, fld: Field) -> Speaker | None:
+    stack = [tok]
+    while stack:
+        t = stack.pop(0)
+        r = ents.at(fld, t.i)
+        if r is not None and r.type in _ACTOR_TYPES:
+            return _speaker(ents.as_actor(r))
+        stack.extend(c for c in t.children if c.dep_ not in _SKIP_DEPS)
+    return None
