@@ -31,6 +31,7 @@ def run(settings: Settings, bootstrap: str, es_url: str, stop: threading.Event) 
         client,
         settings.elasticsearch.index_prefix,
         DeadLetters(dlq_producer, topics.dlq, "sinks.elasticsearch"),
+        settings.sink,
     )
     consumer = make_consumer(
         bootstrap, settings.kafka, f"{settings.kafka.topic_prefix}wirewatch-sink", topics.enriched

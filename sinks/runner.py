@@ -2,7 +2,8 @@
 
 Offsets are committed only for records that the sink wrote or dead-lettered. While the
 index refuses writes the consumer pauses its partitions but keeps polling, so it stays in
-its group and holds no more than one batch in memory.
+its group and holds no more than one batch (bounded by count and bytes) in memory. Consumer
+lag (end offset minus committed offset) is measured every ``sink.lag_seconds``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from wirewatch.settings import SinkSettings
 log = logging.getLogger(__name__)
 
 _POLL_MS = 200
-_MAX_BACKOFF = 30.0
 
 
 class SinkRunner:
@@ -39,14 +39,49 @@ class SinkRunner:
         self.sink = sink
         self.settings = settings
         self.stop = stop
+        self.lag: int | None = None  # records behind, as last measured
+        self._lag_due = 0.0
+
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        delay: float = min(s.max_backoff, s.backoff_initial * 2.0 ** (attempt - 1))
+        return delay * random.uniform(0.8, 1.2)
 
     def _idle(self, seconds: float) -> None:
         """Wait while keeping the consumer alive (its partitions paused)."""
         deadline = time.monotonic() + seconds
         while not self.stop.is_set() and time.monotonic() < deadline:
-            self.consumer.poll(
+            polled = self.consumer.poll(
                 timeout_ms=min(_POLL_MS, int((deadline - time.monotonic()) * 1000) + 1)
             )
+            # Partitions assigned by a rebalance during the pause are not paused: rewind
+            # what they returned so it is read again later rather than skipped.
+            for tp, records in polled.items():
+                if records:
+                    self.consumer.seek(tp, min(r.offset for r in records))
+            self.consumer.pause(*self.consumer.assignment())
+            self._measure_lag()
+
+    def _measure_lag(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now < self._lag_due:
+            return
+        self._lag_due = now + self.settings.lag_seconds
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return
+        try:
+            ends = self.consumer.end_offsets(assigned)
+            total = 0
+            metrics.CONSUMER_LAG.clear()
+            for tp in assigned:
+                committed = self.consumer.committed(tp)
+                lag = max(0, ends.get(tp, 0) - (committed or 0))
+                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+                total += lag
+            self.lag = total
+        except KafkaError as exc:
+            log.debug("consumer lag not measured", extra={"error": str(exc)})
 
     def _setup(self) -> None:
         attempt = 0
@@ -56,7 +91,7 @@ class SinkRunner:
                 return
             except SinkError as exc:
                 attempt += 1
-                delay = min(_MAX_BACKOFF, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
+                delay = self._backoff(attempt)
                 log.warning(
                     "sink setup failed; retrying",
                     extra={"error": str(exc), "retry_in_s": round(delay, 1)},
@@ -65,8 +100,13 @@ class SinkRunner:
 
     def _collect(self) -> list[SourceRecord]:
         batch: list[SourceRecord] = []
+        size = 0
         deadline = time.monotonic() + self.settings.batch_seconds
-        while not self.stop.is_set() and len(batch) < self.settings.batch_size:
+        while (
+            not self.stop.is_set()
+            and len(batch) < self.settings.batch_size
+            and size < self.settings.batch_bytes
+        ):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -75,12 +115,15 @@ class SinkRunner:
                 max_records=self.settings.batch_size - len(batch),
             )
             for records in polled.values():
-                batch.extend(
-                    SourceRecord(r.topic, r.partition, r.offset, r.key, r.value or b"")
-                    for r in records
-                )
+                for r in records:
+                    batch.append(
+                        SourceRecord(r.topic, r.partition, r.offset, r.key, r.value or b"")
+                    )
+                    size += len(r.value or b"") + len(r.key or b"")
             if batch and not polled:
                 break  # nothing more waiting: write what we have now, not at the deadline
+        if batch:
+            metrics.BATCH_BYTES.observe(size)
         return batch
 
     def _write(self, batch: list[SourceRecord]) -> bool:
@@ -88,33 +131,39 @@ class SinkRunner:
         pending = batch
         attempt = 0
         started = time.monotonic()
-        while pending:
-            result = self.sink.write_batch(pending)
-            metrics.DOCUMENTS.labels("written").inc(result.written)
-            metrics.DOCUMENTS.labels("stale").inc(result.stale)
-            metrics.DOCUMENTS.labels("dead_lettered").inc(result.dead_lettered)
-            pending = result.retry
-            if not pending:
-                break
-            attempt += 1
-            metrics.RETRIES.inc()
-            delay = min(_MAX_BACKOFF, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
-            log.warning(
-                "index refused the batch; pausing and retrying",
-                extra={
-                    "records": len(pending),
-                    "reason": result.retry_reason,
-                    "attempt": attempt,
-                    "retry_in_s": round(delay, 1),
-                },
-            )
-            self.consumer.pause(*self.consumer.assignment())
-            try:
+        try:
+            while pending:
+                result = self.sink.write_batch(pending)
+                metrics.DOCUMENTS.labels("written").inc(result.written)
+                metrics.DOCUMENTS.labels("stale").inc(result.stale)
+                metrics.DOCUMENTS.labels("dead_lettered").inc(result.dead_lettered)
+                pending = result.retry
+                if not pending:
+                    break
+                attempt += 1
+                metrics.RETRIES.inc()
+                delay = self._backoff(attempt)
+                log.warning(
+                    "index refused the batch; pausing and retrying",
+                    extra={
+                        "records": len(pending),
+                        "reason": (result.retry_reason or "")[:300],
+                        "attempt": attempt,
+                        "retry_in_s": round(delay, 1),
+                    },
+                )
+                # Paused until the batch is through: nothing more is fetched meanwhile.
+                self.consumer.pause(*self.consumer.assignment())
+                metrics.PAUSED.set(1)
                 self._idle(delay)
-            finally:
+                if self.stop.is_set():
+                    return False
+        finally:
+            if attempt:
                 self.consumer.resume(*self.consumer.paused())
-            if self.stop.is_set():
-                return False
+                metrics.PAUSED.set(0)
+        if attempt:
+            log.info("index accepted the batch again", extra={"attempts": attempt + 1})
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         return True
 
@@ -142,3 +191,4 @@ class SinkRunner:
             if batch and self._write(batch):
                 self._commit(batch)
                 log.debug("batch committed", extra={"records": len(batch)})
+            self._measure_lag()

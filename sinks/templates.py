@@ -1,11 +1,24 @@
-"""The index template for articles: explicit mappings, strict, one alias over all months."""
+"""Index templates: explicit mappings, strict, one alias over all monthly indices.
+
+Every index family (articles here, alerts in ``sinks.alerts``) is two component templates —
+``<alias>-settings`` (analysis, shards, field limits) and ``<alias>-mappings`` — and one
+composable index template ``<alias>`` over ``<alias>-*`` that adds the read alias.
+Composable templates exist in Elasticsearch 7.8+ and OpenSearch 1+, with the same API.
+:func:`family` builds them and :func:`install_family` puts them on a cluster.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from elasticsearch import Elasticsearch
+
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
-_ENGLISH = {"type": "text", "analyzer": "english"}
+# English text with a Russian-analysed sub-field (``title.ru``): TASS publishes in both.
+_RUSSIAN = {"type": "text", "analyzer": "russian"}
+_ENGLISH = {"type": "text", "analyzer": "english", "fields": {"ru": _RUSSIAN}}
 _NAME = {"type": "keyword", "ignore_above": 512, "fields": {"text": {"type": "text"}}}
 _NOT_INDEXED = {"type": "object", "enabled": False}  # kept in _source for the "why", not searched
 _ENTITY_REF = {"properties": {"name": _NAME, "type": _KEYWORD, "canonical_id": _KEYWORD}}
@@ -19,7 +32,10 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
         "source": _KEYWORD,
         "url": _KEYWORD,
         "guid": _KEYWORD,
-        "title": {**_ENGLISH, "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+        "title": {
+            **_ENGLISH,
+            "fields": {"ru": _RUSSIAN, "raw": {"type": "keyword", "ignore_above": 512}},
+        },
         "summary": _ENGLISH,
         "text": _ENGLISH,
         "language": _KEYWORD,
@@ -64,6 +80,22 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
                 "version": {"type": "integer"},
             },
         },
+        # Flat copies of nested values, written by the sink, for aggregations (Kibana Lens
+        # cannot aggregate nested fields) and quick filters. Nested queries stay exact.
+        "facets": {
+            "properties": {
+                "entities": _KEYWORD,
+                "entity_ids": _KEYWORD,
+                "entity_types": _KEYWORD,
+                "speakers": _KEYWORD,
+                "speaker_ids": _KEYWORD,
+                "targets": _KEYWORD,
+                "stances": _KEYWORD,
+                "statement_topics": _KEYWORD,
+                "topics": _KEYWORD,
+                "statement_count": {"type": "integer"},
+            }
+        },
         "enrichment": {
             "properties": {
                 "version": {"type": "integer"},
@@ -76,14 +108,74 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
 }
 
 
-def article_template(alias: str) -> dict[str, Any]:
-    """The composable index template for ``ALIAS-*`` monthly indices."""
-    return {
-        "index_patterns": [f"{alias}-*"],
-        "priority": 100,
-        "template": {
-            "settings": {"number_of_shards": 1},
-            "mappings": ARTICLE_MAPPINGS,
-            "aliases": {alias: {}},
-        },
+# Bounded even though the mapping is strict: a bug that adds fields fails loudly, not slowly.
+ARTICLE_SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    "auto_expand_replicas": "0-1",  # green on one node, a replica once there are two
+    "refresh_interval": "1s",
+    "mapping.total_fields.limit": 1000,
+    "mapping.nested_fields.limit": 20,
+    "mapping.nested_objects.limit": 20000,
+    "mapping.depth.limit": 8,
+}
+
+
+@dataclass(frozen=True)
+class TemplateFamily:
+    """The templates of one index family: ``alias-YYYY.MM`` indices behind ``alias``."""
+
+    alias: str
+    components: dict[str, dict[str, Any]]  # name -> component template body
+    index_template: dict[str, Any]
+
+    def index_for(self, when: datetime | None) -> str:
+        """The monthly index of a document dated ``when`` (same date, same index); undated
+        documents share one index so that they, too, always land in the same place."""
+        return f"{self.alias}-{when:%Y.%m}" if when else f"{self.alias}-undated"
+
+
+def family(
+    alias: str, mappings: dict[str, Any], settings: dict[str, Any], priority: int = 100
+) -> TemplateFamily:
+    """Component templates ``alias-settings`` and ``alias-mappings``, index template ``alias``."""
+    components = {
+        f"{alias}-settings": {"template": {"settings": {"index": settings}}},
+        f"{alias}-mappings": {"template": {"mappings": mappings}},
     }
+    return TemplateFamily(
+        alias=alias,
+        components=components,
+        index_template={
+            "index_patterns": [f"{alias}-*"],
+            "composed_of": list(components),
+            "priority": priority,
+            "template": {"aliases": {alias: {}}},
+            "_meta": {"managed_by": "wirewatch"},
+        },
+    )
+
+
+def article_family(alias: str) -> TemplateFamily:
+    return family(alias, ARTICLE_MAPPINGS, ARTICLE_SETTINGS)
+
+
+def install_family(client: Elasticsearch, templates: TemplateFamily) -> None:
+    """Put the component templates, then the index template that composes them."""
+    for name, body in templates.components.items():
+        client.cluster.put_component_template(name=name, **body)
+    client.indices.put_index_template(name=templates.alias, **templates.index_template)
+
+
+def mapped_fields(mappings: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every searchable field path of ``mappings``, sub-fields included (``title.ru``)."""
+    fields: set[str] = set()
+    for name, spec in mappings.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        if "properties" in spec:
+            fields |= mapped_fields(spec, f"{path}.")
+            continue
+        if spec.get("enabled") is False:
+            continue
+        fields.add(path)
+        fields |= {f"{path}.{sub}" for sub in spec.get("fields", {})}
+    return fields

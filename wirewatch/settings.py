@@ -90,9 +90,19 @@ class ProcessorSettings(_Section):
 
 
 class SinkSettings(_Section):
-    batch_size: int = Field(500, ge=1)
-    batch_seconds: float = Field(1.0, gt=0)
-    max_retries: int = Field(8, ge=0)
+    batch_size: int = Field(500, ge=1, description="records per bulk request, at most")
+    batch_seconds: float = Field(1.0, gt=0, description="longest wait to fill a batch")
+    batch_bytes: int = Field(8 * 1024 * 1024, gt=0, description="record bytes per batch, at most")
+    max_retries: int = Field(8, ge=0, description="unused: retryable failures retry forever")
+    backoff_initial: float = Field(0.5, gt=0, description="first retry delay, doubled each time")
+    max_backoff: float = Field(30.0, gt=0, description="longest retry delay (jittered ±20%)")
+    max_document_bytes: int = Field(
+        5 * 1024 * 1024, gt=0, description="larger records go to the DLQ, never to the index"
+    )
+    dlq_max_original_bytes: int = Field(
+        256 * 1024, gt=0, description="originals above this are truncated in the dead letter"
+    )
+    lag_seconds: float = Field(10.0, gt=0, description="how often consumer lag is measured")
 
 
 class WebhookSettings(_Section):
