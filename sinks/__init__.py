@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from kafka import KafkaProducer
+
 from sinks.alerts import start as start_alerts
 from sinks.elasticsearch import ArticleSink
 from sinks.runner import SinkRunner
@@ -16,9 +18,21 @@ from wirewatch.elastic import make_client
 from wirewatch.kafka import DeadLetters, ensure_topics, make_consumer, make_producer
 from wirewatch.settings import Settings
 
-__all__ = ["ARTICLE_MAPPINGS", "run"]
+__all__ = ["ARTICLE_MAPPINGS", "make_article_sink", "run"]
 
 log = logging.getLogger(__name__)
+
+
+def make_article_sink(
+    settings: Settings, bootstrap: str, es_url: str, dlq_producer: KafkaProducer
+) -> ArticleSink:
+    """The article sink on its own (``wirewatch replay`` writes through it)."""
+    return ArticleSink(
+        make_client(es_url, settings.elasticsearch),
+        settings.elasticsearch.index_prefix,
+        DeadLetters(dlq_producer, settings.kafka.topics.dlq, "sinks.elasticsearch"),
+        settings.sink,
+    )
 
 
 def run(settings: Settings, bootstrap: str, es_url: str, stop: threading.Event) -> None:
