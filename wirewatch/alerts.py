@@ -57,7 +57,7 @@ class Alert(BaseModel):
     def headline(self) -> str:
         """One readable line: who takes which side on what."""
         verb = {"support": "supports", "oppose": "opposes", "neutral": "comments on"}[self.stance]
-        what = ", ".join(self.topics) or "a watched subject"
+        what = self.topics[0] if self.topics else "a watched subject"
         who = self.speaker or "An unattributed source"
         line = f"{who} {verb} {what}"
         if self.target:

@@ -46,7 +46,8 @@ def readable(alert: Alert) -> str:
     lines = [f"{alert.rule}: {alert.headline()}"]
     if alert.count > 1:
         lines[0] += f" ({alert.count} statements)"
-    lines.append(f'"{alert.evidence}"')
+    quoted = alert.evidence.startswith(('"', "“", "«"))
+    lines.append(alert.evidence if quoted else f'"{alert.evidence}"')
     lines.append(
         f"speaker: {alert.speaker or 'unknown'} | stance: {alert.stance} | "
         f"target: {alert.target or '-'} | topics: {', '.join(alert.topics) or '-'}"

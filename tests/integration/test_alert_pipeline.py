@@ -1,0 +1,128 @@
+"""Enriched articles -> ``wirewatch process`` (alert agents) -> ``wirewatch sink`` (alerts
+index + notifier) -> a real webhook receiver; state that survives a worker restart."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from tests.alert_builders import EMBARGO, article, statement
+from tests.conftest import settings_env
+from tests.helpers import wait_for
+from tests.integration.receivers import HttpReceiver
+from tests.integration.stages import clean_env
+from wirewatch.elastic import make_client
+from wirewatch.kafka import ensure_topics
+from wirewatch.schema import Article
+from wirewatch.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+SANCTIONS = "statements about sanctions"
+
+
+@contextmanager
+def stage(name: str, env: dict[str, str], log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"{name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wirewatch", name], env=env, stdout=log, stderr=log
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_restart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    bootstrap = settings.kafka.url or ""
+    topics = settings.kafka.topics
+    alias = settings.elasticsearch.index_prefix.replace("-articles", "-alerts")
+    webhook = HttpReceiver()
+    env = clean_env(
+        **settings_env(settings),
+        WIREWATCH_ALERTS__INDEX_PREFIX=alias,
+        WIREWATCH_ALERTS__WEBHOOK__URL=webhook.url(),
+        WIREWATCH_ALERTS__WEBHOOK__BACKOFF="0.1",
+        WIREWATCH_SINK__BATCH_SECONDS="0.2",
+    )
+    ensure_topics(bootstrap, settings.kafka)
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    es = make_client(settings.elasticsearch.url or "", settings.elasticsearch)
+
+    def publish(a: Article) -> None:
+        producer.send(topics.enriched, key=a.id.encode(), value=a.to_bytes())
+        producer.flush()
+
+    def alert_docs() -> list[dict[str, Any]]:
+        if not es.indices.exists_alias(name=alias):
+            return []
+        es.indices.refresh(index=alias)
+        hits = es.search(index=alias, query={"term": {"rule": SANCTIONS}}, size=50)
+        return [h["_source"] for h in hits["hits"]["hits"]]
+
+    def sanctions_hooks() -> list[dict[str, Any]]:
+        return [r.json() for r in webhook.received() if r.json()["rule"] == SANCTIONS]
+
+    logs = tmp_path / "logs"
+    repeat = statement("Russia suggests imposing a full trade-economic embargo on IS territory")
+    try:
+        with stage("sink", env, logs):
+            with stage("process", env, logs):
+                # One article with two statements of Lavrov's on the same embargo.
+                publish(article(statement(), repeat))
+                [hook] = wait_for(sanctions_hooks, 90, "the sanctions alert at the webhook")
+                assert (hook["speaker"], hook["stance"], hook["target"]) == (
+                    "Sergey Lavrov",
+                    "support",
+                    "Islamic State",
+                )
+                assert hook["evidence"] == EMBARGO
+                wait_for(
+                    lambda: [d for d in alert_docs() if d["count"] == 2],
+                    30,
+                    "the alert indexed with both statements folded in",
+                )
+
+            # A new worker recovers the tables from their changelog topics.
+            with stage("process", env, logs):
+                # The first statement again from a second feed (seen), and a third one by
+                # the same speaker on the same target inside the hour (folded).
+                third = statement("Moscow insists on the embargo against Islamic State")
+                publish(
+                    article(
+                        statement(),
+                        third,
+                        guid="reuters-7",
+                        feed="https://reuters.example/rss",
+                        source="Reuters",
+                    )
+                )
+                docs = wait_for(
+                    lambda: [d for d in alert_docs() if d["count"] == 3],
+                    90,
+                    "the third statement folded into the same alert after the restart",
+                )
+                assert len(alert_docs()) == 1, "the restart must not open a second alert"
+                assert docs[0]["quotes"][-1] == third.text
+        assert len(sanctions_hooks()) == 1, "the desk hears about it once"
+    finally:
+        producer.close()
+        es.close()
+        webhook.close()
