@@ -16,7 +16,7 @@ from typing import Literal
 from spacy.tokens import Doc
 
 from processors.nlp.gazetteer import Candidate, Gazetteer
-from processors.nlp.resources import lexicons
+from processors.nlp.resources import GazetteerEntry, lexicons
 from wirewatch.schema import Entity, Mention
 
 # Labels a desk watches; dates, numbers and amounts are not entities to search by.
@@ -80,9 +80,11 @@ class Resolved:
 class ArticleEntities:
     """The resolved mentions of one article, with lookups for statement attribution."""
 
-    def __init__(self, mentions: dict[Field, list[Resolved]], capitals: dict[str, str]) -> None:
+    def __init__(
+        self, mentions: dict[Field, list[Resolved]], capitals: dict[str, GazetteerEntry]
+    ) -> None:
         self.mentions = mentions
-        self.capitals = capitals  # entity key of a capital -> key of its state
+        self.capitals = capitals  # entity key of a capital -> its state
         self._by_token: dict[Field, dict[int, Resolved]] = {}
         for field, found in mentions.items():
             index: dict[int, Resolved] = {}
@@ -100,11 +102,20 @@ class ArticleEntities:
         state = self.capitals.get(r.key)
         if state is None:
             return r
-        for found in self.mentions.values():
-            for other in found:
-                if other.key == state:
-                    return _replace_key(r, other)
-        return r
+        return Resolved(
+            key=state.key,
+            name=state.name,
+            type=state.type,
+            canonical_id=state.wikidata,
+            source="gazetteer",
+            field=r.field,
+            start=r.start,
+            end=r.end,
+            start_char=r.start_char,
+            end_char=r.end_char,
+            text=r.text,
+            cue=r.cue + ":capital",
+        )
 
     def most_mentioned(self, types: frozenset[str]) -> Resolved | None:
         best: Resolved | None = None
@@ -157,7 +168,7 @@ class EntityResolver:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gaz = gazetteer
         self.capitals = {
-            e.key: self.gaz.by_name[e.capital_of].key
+            e.key: self.gaz.by_name[e.capital_of]
             for e in gazetteer.entries.values()
             if e.capital_of and e.capital_of in self.gaz.by_name
         }
@@ -170,7 +181,8 @@ class EntityResolver:
             for c in cs:
                 if c.kind in ("alias", "demonym"):
                     entry = self.gaz.entries[c.keys[0]]
-                    state_counts[self.capitals.get(entry.key, entry.key)] += 1
+                    state = self.capitals.get(entry.key)
+                    state_counts[state.key if state else entry.key] += 1
         mentions: dict[Field, list[Resolved]] = {}
         for field, doc in docs.items():
             found = [

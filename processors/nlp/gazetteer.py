@@ -55,6 +55,8 @@ class Gazetteer:
                 return
             target = exact if _is_case_sensitive(phrase) else lower
             target.setdefault(label, []).append(phrase if target is exact else phrase.lower())
+            if target is exact and len(phrase) > 3 and not phrase.isupper():
+                exact[label].append(phrase.upper())  # datelines: "MOSCOW, October 4"
 
         for entry in self.entries.values():
             for name in (entry.name, *entry.aliases):

@@ -107,6 +107,7 @@ def gazetteer_entries() -> tuple[GazetteerEntry, ...]:
 class Lexicons:
     topics: dict[str, re.Pattern[str]]
     support: re.Pattern[str]
+    weak_support: re.Pattern[str]
     oppose: re.Pattern[str]
     negations: re.Pattern[str]
     reported_opposition: re.Pattern[str]
@@ -137,6 +138,7 @@ def lexicons() -> Lexicons:
             topics={name: compile_terms(terms) for name, terms in topics.items()},
             topic_order=tuple(topics),
             support=compile_terms(stance["support"]),
+            weak_support=compile_terms(stance["weak_support"]),
             oppose=compile_terms(stance["oppose"]),
             negations=compile_terms(stance["negations"]),
             reported_opposition=compile_terms(stance["reported_opposition"]),

@@ -145,8 +145,13 @@ class StanceLabeller:
     def _stance(
         self, text: str, anchors: list[tuple[int, int]]
     ) -> tuple[Stance, re.Match[str] | None, re.Match[str] | None]:
-        best: tuple[int, int, Stance, re.Match[str], re.Match[str] | None] | None = None
-        for stance, pattern in (("oppose", self.lex.oppose), ("support", self.lex.support)):
+        best: tuple[int, int, int, Stance, re.Match[str], re.Match[str] | None] | None = None
+        cues = (
+            ("oppose", self.lex.oppose, 0),
+            ("support", self.lex.support, 0),
+            ("support", self.lex.weak_support, 1),
+        )
+        for stance, pattern, weak in cues:
             for m in pattern.finditer(text):
                 dist = min(_distance((m.start(), m.end()), a) for a in anchors)
                 if dist > _WINDOW:
@@ -155,12 +160,12 @@ class StanceLabeller:
                 final: Stance = stance  # type: ignore[assignment]
                 if neg is not None:
                     final = "support" if stance == "oppose" else "oppose"
-                rank = (dist, 0 if stance == "oppose" else 1)
-                if best is None or rank < best[:2]:
-                    best = (rank[0], rank[1], final, m, neg)
+                rank = (weak, dist, 0 if stance == "oppose" else 1)
+                if best is None or rank < best[:3]:
+                    best = (weak, dist, rank[2], final, m, neg)
         if best is None:
             return "neutral", None, None
-        return best[2], best[3], best[4]
+        return best[3], best[4], best[5]
 
     def _negation(self, text: str, cue_start: int) -> re.Match[str] | None:
         window_start = max(0, cue_start - 30)

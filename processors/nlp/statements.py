@@ -83,24 +83,36 @@ class StatementFinder:
                 i -= 1
             return None
 
+        def refer(tok: Token, s: Speaker | None) -> Speaker | None:
+            # "he", "the diplomat": the evidence is the word itself, pointing at the speaker.
+            if s is None or s.mention is None:
+                return s
+            m = s.mention
+            here = Resolved(
+                key=m.key, name=m.name, type=m.type, canonical_id=m.canonical_id,
+                source=m.source, field=fld, start=tok.i, end=tok.i + 1, start_char=tok.idx,
+                end_char=tok.idx + len(tok.text), text=tok.text, cue=f"anaphor:{tok.lower_}",
+            )  # fmt: skip
+            return Speaker(s.name, s.type, s.canonical_id, here, s.key)
+
         def resolve(tok: Token) -> Speaker | None:
             low = tok.lower_
             if low in _FIRST_PERSON:
                 return None
             if low in _PERSON_PRONOUNS:
-                return last.get("person") or recent(frozenset({"PERSON"}), tok.i)
+                return refer(tok, last.get("person") or recent(frozenset({"PERSON"}), tok.i))
             if low in _GROUP_PRONOUNS:
-                return last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i)
+                return refer(tok, last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i))
             r = ents.at(fld, tok.i)
             if r is not None and r.type in _ACTOR_TYPES | {"LOC"}:
                 return _speaker(ents.as_actor(r))
             for child in _ordered_children(tok):
                 if (s := _in_subtree(child, ents, fld)) is not None:
                     return s
-            if tok.lemma_.lower() in self.lex.person_anaphors:
-                return last.get("person") or recent(frozenset({"PERSON"}), tok.i)
+            if tok.tag_ not in ("NNS", "NNPS") and tok.lemma_.lower() in self.lex.person_anaphors:
+                return refer(tok, last.get("person") or recent(frozenset({"PERSON"}), tok.i))
             if tok.lemma_.lower() in self.lex.org_anaphors:
-                return last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i)
+                return refer(tok, last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i))
             if tok.tag_ in ("NNS", "NNPS") and tok.lemma_.lower() in self.lex.person_anaphors:
                 # "officials said", "analysts say": a speaker the article does not name.
                 words = [t for t in tok.subtree if t.dep_ not in _SKIP_DEPS and t.i <= tok.i]
