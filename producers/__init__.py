@@ -17,6 +17,7 @@ import logging
 from producers.feeds import FeedConfig, load_feeds
 from producers.fetcher import Fetcher, Limits
 from producers.fulltext import FullText
+from producers.parsing import Parsing
 from producers.politeness import HostLimiter
 from producers.publisher import Publisher
 from producers.recovery import settle_pending
@@ -52,12 +53,22 @@ async def run(settings: Settings, bootstrap: str, stop: asyncio.Event) -> None:
     )
     wants_text = s.full_text or any(f.full_text for f in feeds)
     fulltext = FullText(fetcher, limiter, s) if wants_text else None
+    parsing = Parsing(s.parse_processes)
     try:
         poller = FeedPoller(
-            feeds, fetcher, publisher, state, cluster, s, limiter=limiter, fulltext=fulltext
+            feeds,
+            fetcher,
+            publisher,
+            state,
+            cluster,
+            s,
+            limiter=limiter,
+            fulltext=fulltext,
+            parsing=parsing,
         )
         await poller.run(stop)
     finally:
+        parsing.close()
         await fetcher.aclose()
         await asyncio.to_thread(publisher.close)
         state.close()

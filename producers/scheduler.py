@@ -19,7 +19,8 @@ from producers.feeds import FeedConfig
 from producers.fetcher import Fetcher, FetchFailed, FetchResult
 from producers.fulltext import FullText
 from producers.items import ItemPublisher
-from producers.parser import ParsedFeed, parse_feed
+from producers.parser import ParsedFeed
+from producers.parsing import Parsing
 from producers.politeness import HostLimiter
 from producers.publisher import Publisher
 from producers.state import FeedState, StateStore
@@ -51,6 +52,7 @@ class FeedPoller:
         *,
         limiter: HostLimiter | None = None,
         fulltext: FullText | None = None,
+        parsing: Parsing | None = None,
     ) -> None:
         self.feeds = feeds
         self.fetcher = fetcher
@@ -62,6 +64,7 @@ class FeedPoller:
             per_host=settings.per_host_concurrency,
             min_gap=settings.per_host_min_gap,
         )
+        self.parsing = parsing or Parsing(0)
         self.items = ItemPublisher(state, publisher, cluster_id, fulltext, settings.full_text)
 
     async def poll_once(self, feed: FeedConfig) -> PollResult:
@@ -84,7 +87,7 @@ class FeedPoller:
             if body_hash == state.body_hash and state.cluster_id == self.cluster_id:
                 # Same bytes as last time from a server without validators: nothing to parse.
                 return self._record(state, feed, PollResult("unchanged"), result)
-            parsed = await asyncio.to_thread(parse_feed, result.content, result.headers, feed)
+            parsed = await self.parsing.parse(result.content, result.headers, feed)
             published = await self.items.publish(parsed.articles, feed)
         except FetchFailed as exc:
             outcome = PollResult(

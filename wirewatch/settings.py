@@ -79,6 +79,7 @@ class ProducerSettings(_Section):
     full_text: bool = Field(False, description="fetch article pages of summary-only entries")
     max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
     robots_txt: bool = Field(True, description="honour robots.txt for article pages")
+    parse_processes: int = Field(1, ge=0, description="feed-parsing worker processes; 0 = a thread")
     allow_private_addresses: bool = Field(
         False, description="let article-page fetches reach loopback/private/link-local addresses"
     )
