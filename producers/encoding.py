@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
 import charset_normalizer
 
@@ -20,6 +21,9 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"\x00\x00\xfe\xff")
 _STRAY_BYTES = 8  # a few broken sequences in UTF-8 are a glitch, not another encoding
+# Legacy encodings news feeds are mislabelled with most; tried besides what detection says.
+_LEGACY = ("cp1251", "koi8_r", "cp1252", "cp1250", "cp1253", "cp1254", "cp1256", "cp1257")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _codec(name: str | None) -> str | None:
@@ -67,8 +71,7 @@ def settle_encoding(
             text = lenient
             problem = f"{bad} invalid UTF-8 sequences replaced with U+FFFD"
     if text is None:
-        best = charset_normalizer.from_bytes(content[:200_000]).best()
-        detected = _codec(best.encoding) if best is not None else None
+        detected = _detect(content)
         if detected is not None:
             text = _decodes(content, detected)
             problem = f"declared {declared} but the bytes are {detected}"
@@ -79,3 +82,42 @@ def settle_encoding(
         text = text[:start] + "utf-8" + text[end:]
     mime = content_type.split(";")[0].strip() or "application/xml"
     return text.encode("utf-8"), {**headers, "content-type": f"{mime}; charset=utf-8"}, problem
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "?"
+
+
+def plausibility(text: str) -> float:
+    """Share of non-ASCII words that look like real words: in one script, cased like a word
+    (not ``лНЯЙБЮ``, windows-1251 read as KOI8-R), and, if Latin, mostly plain letters
+    (``Straße`` is plausible, ``Ěîńęâŕ`` is windows-1251 read as windows-1250)."""
+    good = total = 0
+    for word in _WORD.findall(text):
+        wide = [c for c in word if ord(c) > 127]
+        if not wide:
+            continue
+        total += 1
+        scripts = {_script(c) for c in wide}
+        cased = word.islower() or word.isupper() or word.istitle()
+        if cased and len(scripts) == 1 and ("LATIN" not in scripts or len(wide) * 2 <= len(word)):
+            good += 1
+    return good / total if total else 0.0
+
+
+def _detect(content: bytes) -> str | None:
+    """The encoding under which the bytes read most like words; None if none decodes."""
+    sample = content[:200_000]
+    candidates = [m.encoding for m in charset_normalizer.from_bytes(sample)][:5]
+    best: tuple[float, str] | None = None
+    # The common legacy encodings first: on a tie they are the likelier.
+    for name in dict.fromkeys([*_LEGACY, *candidates]):
+        codec = _codec(name)
+        text = _decodes(sample, codec) if codec else None
+        if codec is None or text is None:
+            continue
+        score = plausibility(text)
+        if best is None or score > best[0]:
+            best = (score, codec)
+    return best[1] if best else None
