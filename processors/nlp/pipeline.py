@@ -230,12 +230,11 @@ class Enricher:
     ) -> Statement:
         sent = found.sent
         speaker = found.speaker
-        labels = self.labeller.label(sent, fld, ents, speaker.key if speaker else None, inherited)
+        labels = self.labeller.label(
+            sent, fld, ents, speaker.key if speaker else None, inherited, found.cue
+        )
         stance = labels.stance
         evidence = list(labels.evidence)
-        if found.kind == "action" and found.negated_action and stance != "neutral":
-            stance = "oppose" if stance == "support" else "support"
-            evidence.append(_token_mention(found, fld, "stance:negated-action"))
         if found.cue is not None:
             evidence.insert(0, _token_mention(found, fld, f"statement:{found.how}"))
         if speaker is not None and speaker.mention is not None:

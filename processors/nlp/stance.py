@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from spacy.tokens import Span
+from spacy.tokens import Span, Token
 
 from processors.nlp.entities import ArticleEntities, Field, Resolved
 from processors.nlp.resources import Lexicons
@@ -63,7 +63,11 @@ class StanceLabeller:
         ents: ArticleEntities,
         speaker_key: str | None,
         inherited: list[str] | None = None,
+        verb: Token | None = None,
     ) -> Labels:
+        """``verb`` is the statement's own reporting or action word: when it is itself a cue
+        and governs the topic's words ("rejected calls for sanctions", "did not adopt the
+        sanctions"), it decides the stance."""
         text, base = sent.text, sent.start_char
         hits = topic_hits(self.lex, text)
         evidence = [
@@ -79,6 +83,9 @@ class StanceLabeller:
         primary = topics[0]
         anchors = [(m.start(), m.end()) for m in hits.get(primary, [])] or [(0, len(text))]
         stance, cue, negation = self._stance(text, anchors)
+        governing = self._verb_stance(verb, sent, anchors) if verb is not None else None
+        if governing is not None:
+            stance, cue, negation = governing
         target: Resolved | None = None
         target_role: Literal["party", "measure"] | None = None
         reported = self.lex.reported_opposition.search(text)
@@ -156,6 +163,8 @@ class StanceLabeller:
                 dist = min(_distance((m.start(), m.end()), a) for a in anchors)
                 if dist > _WINDOW:
                     continue
+                if stance == "support" and any(0 <= m.start() - a[1] <= 2 for a in anchors):
+                    weak = 1  # "sanctions imposed by London" describes, it does not back
                 neg = self._negation(text, m.start())
                 final: Stance = stance  # type: ignore[assignment]
                 if neg is not None:
@@ -167,8 +176,27 @@ class StanceLabeller:
             return "neutral", None, None
         return best[3], best[4], best[5]
 
+    def _verb_stance(
+        self, verb: Token, sent: Span, anchors: list[tuple[int, int]]
+    ) -> tuple[Stance, re.Match[str], re.Match[str] | None] | None:
+        subtree = list(verb.subtree)
+        lo, hi = subtree[0].idx - sent.start_char, subtree[-1].idx - sent.start_char
+        if not any(lo <= a[0] <= hi + 1 for a in anchors):
+            return None
+        rel = verb.idx - sent.start_char
+        for stance, pattern in (("oppose", self.lex.oppose), ("support", self.lex.support)):
+            m = pattern.match(sent.text, rel)
+            if m is None:
+                continue
+            neg = self._negation(sent.text, rel)
+            if neg is None and not any(c.dep_ == "neg" for c in verb.children):
+                return stance, m, None  # type: ignore[return-value]
+            flipped: Stance = "support" if stance == "oppose" else "oppose"
+            return flipped, m, neg or m
+        return None
+
     def _negation(self, text: str, cue_start: int) -> re.Match[str] | None:
-        window_start = max(0, cue_start - 30)
+        window_start = max(0, cue_start - 40)
         before = text[window_start:cue_start]
         # Only within the cue's clause, and "not only" is no negation.
         before = re.split(r"[,;:]|\bbut\b", before)[-1]

@@ -25,6 +25,8 @@ _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 _GROUP_PRONOUNS = frozenset({"it", "they"})
 _FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
 _ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+_GROUPS = frozenset({"ORG", "GPE"})
+_COUNTRY = frozenset({"country", "nation", "state", "kingdom", "republic"})
 _SKIP_DEPS = frozenset({"relcl", "acl", "advcl", "ccomp", "punct"})
 _MAX_CONTINUATION_GAP = 2  # sentences between a quote and the statement it continues
 
@@ -74,6 +76,15 @@ class StatementFinder:
             i = bisect.bisect_right(qstarts, char) - 1
             return i >= 0 and quotes[i][0] <= char < quotes[i][1]
 
+        def recent_named(noun: str, before: int) -> Speaker | None:
+            # "the ministry" -> the last ministry named, within the last few mentions.
+            i = bisect.bisect_left(starts, before) - 1
+            while i >= 0:
+                if mentions[i].type == "ORG" and noun in mentions[i].name.lower():
+                    return _speaker(mentions[i])
+                i -= 1
+            return None
+
         def recent(kinds: frozenset[str], before: int) -> Speaker | None:
             i = bisect.bisect_left(starts, before) - 1
             while i >= 0:
@@ -106,13 +117,23 @@ class StatementFinder:
             r = ents.at(fld, tok.i)
             if r is not None and r.type in _ACTOR_TYPES | {"LOC"}:
                 return _speaker(ents.as_actor(r))
-            for child in _ordered_children(tok):
-                if (s := _in_subtree(child, ents, fld)) is not None:
-                    return s
-            if tok.tag_ not in ("NNS", "NNPS") and tok.lemma_.lower() in self.lex.person_anaphors:
+            lemma = tok.lemma_.lower()
+            person_head = tok.tag_ not in ("NNS", "NNPS") and lemma in self.lex.person_anaphors
+            # A person inside the subject beats a body, which beats a state: "Russia's deputy
+            # prime minister Dmitry Rogozin", "the head of Roscosmos, Yury Borisov".
+            inside = _subtree_mentions(tok, ents, fld)
+            for kinds in (("PERSON",), ("ORG",), () if person_head else ("GPE", "NORP", "LOC")):
+                for m in inside:
+                    if m.type in kinds:
+                        return _speaker(m)
+            if any(c.dep_ == "poss" and c.lower_ in _COUNTRY for c in tok.children):
+                # "the country's government announced": the state last named.
+                return refer(tok, recent(frozenset({"GPE"}), tok.i))
+            if person_head:
                 return refer(tok, last.get("person") or recent(frozenset({"PERSON"}), tok.i))
-            if tok.lemma_.lower() in self.lex.org_anaphors:
-                return refer(tok, last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i))
+            if lemma in self.lex.org_anaphors:
+                named = recent_named(lemma, tok.i)
+                return refer(tok, named or last.get("group") or recent(_GROUPS, tok.i))
             if tok.tag_ in ("NNS", "NNPS") and tok.lemma_.lower() in self.lex.person_anaphors:
                 # "officials said", "analysts say": a speaker the article does not name.
                 words = [t for t in tok.subtree if t.dep_ not in _SKIP_DEPS and t.i <= tok.i]
@@ -259,20 +280,22 @@ def _agent(verb: Token) -> Token | None:
     return None
 
 
-def _ordered_children(tok: Token) -> list[Token]:
-    # Where a speaker hides in a subject: "the Hungarian prime minister, Viktor Orbán"
-    # (appos), "US officials" (compound/amod), "the text of Lavrov's speech" (prep, poss).
-    order = {"appos": 0, "compound": 1, "amod": 1, "poss": 2, "nmod": 2, "prep": 3}
-    kids = [c for c in tok.children if c.dep_ in order]
-    return sorted(kids, key=lambda c: order[c.dep_])
+# Where a speaker hides in a subject: "the Hungarian prime minister, Viktor Orbán" (appos),
+# "US officials" (compound/amod), "the text of Lavrov's speech" (prep, poss).
+_CHILD_ORDER = {"appos": 0, "compound": 1, "amod": 1, "poss": 2, "nmod": 2, "prep": 3}
 
 
-def _in_subtree(tok: Token, ents: ArticleEntities, fld: Field) -> Speaker | None:
-    stack = [tok]
+def _subtree_mentions(tok: Token, ents: ArticleEntities, fld: Field) -> list[Resolved]:
+    """Entity mentions in a subject phrase, nearest first, not inside its relative clauses."""
+    found: list[Resolved] = []
+    stack = sorted(
+        (c for c in tok.children if c.dep_ not in _SKIP_DEPS),
+        key=lambda c: _CHILD_ORDER.get(c.dep_, 9),
+    )
     while stack:
         t = stack.pop(0)
         r = ents.at(fld, t.i)
-        if r is not None and r.type in _ACTOR_TYPES:
-            return _speaker(ents.as_actor(r))
+        if r is not None and r.type in _ACTOR_TYPES | {"LOC"}:
+            found.append(ents.as_actor(r))
         stack.extend(c for c in t.children if c.dep_ not in _SKIP_DEPS)
-    return None
+    return found
