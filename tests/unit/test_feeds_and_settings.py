@@ -7,9 +7,19 @@ from wirewatch.errors import ConfigError
 from wirewatch.settings import load_settings
 
 
-def test_default_feed_list_is_tass_english() -> None:
+def test_default_feed_list_is_tass_english_and_its_sections() -> None:
     feeds = load_feeds(None)
     assert feeds[0].url == "https://tass.com/rss/v2.xml"
+    assert all(f.url.startswith("https://tass.com/rss/v2.xml") for f in feeds)
+    assert {"politics", "world", "economy"} <= {t for f in feeds for t in f.tags}
+    assert all(f.language == "en" and f.full_text for f in feeds)
+
+
+def test_a_feed_may_ask_for_full_text(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - url: https://a.example/rss\n    full_text: true\n")
+    (feed,) = load_feeds(path)
+    assert feed.full_text is True
 
 
 def test_feed_list_with_names_and_intervals(tmp_path: Path) -> None:
