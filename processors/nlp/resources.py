@@ -123,6 +123,7 @@ class Lexicons:
     demonym_heads: frozenset[str]
     stop_names: frozenset[str]
     action_verbs: frozenset[str]
+    directive_verbs: frozenset[str]
     topic_order: tuple[str, ...] = field(default=())
 
 
@@ -156,6 +157,7 @@ def lexicons() -> Lexicons:
             demonym_heads=frozenset(ents["demonym_heads"]),
             stop_names=frozenset(n.casefold() for n in ents["stop_names"]),
             action_verbs=frozenset(stance["action_verbs"]),
+            directive_verbs=frozenset(stance["directive_verbs"]),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProcessingError(f"lexicon files: malformed: {exc}") from exc

@@ -179,6 +179,8 @@ class StanceLabeller:
     def _verb_stance(
         self, verb: Token, sent: Span, anchors: list[tuple[int, int]]
     ) -> tuple[Stance, re.Match[str], re.Match[str] | None] | None:
+        if verb.lemma_.lower() in self.lex.directive_verbs:
+            return None  # "urged leaders to change the sanctions policy": the content decides
         subtree = list(verb.subtree)
         lo, hi = subtree[0].idx - sent.start_char, subtree[-1].idx - sent.start_char
         if not any(lo <= a[0] <= hi + 1 for a in anchors):

@@ -127,7 +127,12 @@ class StatementFinder:
                     if m.type in kinds:
                         return _speaker(m)
             if any(c.dep_ == "poss" and c.lower_ in _COUNTRY for c in tok.children):
-                # "the country's government announced": the state last named.
+                # "Finland has decided ..., the country's government announced": the state
+                # that is a subject in this sentence, else the state last named.
+                at_subjects = (ents.at(fld, t.i) for t in tok.sent if t.dep_ == "nsubj")
+                subjects = [x for x in at_subjects if x is not None and x.type == "GPE"]
+                if subjects:
+                    return refer(tok, _speaker(ents.as_actor(subjects[0])))
                 return refer(tok, recent(frozenset({"GPE"}), tok.i))
             if person_head:
                 return refer(tok, last.get("person") or recent(frozenset({"PERSON"}), tok.i))
@@ -165,7 +170,7 @@ class StatementFinder:
             src = nxt if nxt is not None and nxt.kind == "quote" else prev
             if src is not None and src.speaker is not None and src.kind != "action":
                 found[i] = Found(sent, src.speaker, "quote", None, "quote-continuation")
-        return [f for f in found if f is not None]
+        return _merge_quotes(doc, [f for f in found if f is not None])
 
     def _reported(self, sent: Span, in_quote: object, resolve: object) -> Found | None:
         assert callable(in_quote) and callable(resolve)
@@ -234,6 +239,39 @@ class StatementFinder:
         return bool(words) and inside / len(words) >= 0.5
 
 
+_MAX_MERGED = 4  # sentences in one statement
+
+
+def _merge_quotes(doc: Doc, found: list[Found]) -> list[Found]:
+    """A quotation running over several sentences is one statement: "A," he said. "B." """
+    merged: list[Found] = []
+    size = 0
+    for f in found:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and "quote-continuation" in (f.how, prev.how)
+            and f.sent.start == prev.sent.end
+            and prev.speaker is not None
+            and f.speaker is not None
+            and prev.speaker.name == f.speaker.name
+            and size < _MAX_MERGED
+        ):
+            lead = prev if prev.cue is not None else f
+            merged[-1] = Found(
+                doc[prev.sent.start : f.sent.end],
+                lead.speaker,
+                "quote",
+                lead.cue,
+                lead.how if lead.cue is not None else "quote-continuation",
+            )
+            size += 1
+            continue
+        merged.append(f)
+        size = 1
+    return merged
+
+
 def _speaker(r: Resolved) -> Speaker:
     return Speaker(name=r.name, type=r.type, canonical_id=r.canonical_id, mention=r, key=r.key)
 
@@ -260,9 +298,10 @@ def _depth(tok: Token) -> int:
 
 
 def _subject(verb: Token) -> Token | None:
-    for child in verb.children:
-        if child.dep_ in ("nsubj", "nsubjpass"):
-            return child
+    # With two subjects (a parse error on "Russia's then minister X said") the nearer wins.
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if subjects:
+        return min(subjects, key=lambda c: abs(verb.i - c.i))
     # "..., adding that": a participle or conjunct shares its head verb's subject.
     if verb.dep_ in ("advcl", "conj", "xcomp") and verb.head is not verb:
         for child in verb.head.children:
