@@ -26,6 +26,9 @@ from wirewatch.schema import Article, Enrichment, EntityRef, Mention, Statement,
 log = logging.getLogger(__name__)
 
 ENRICHMENT_VERSION = 2
+MAX_STATEMENTS = 200
+MAX_MENTIONS = 50
+MAX_ENTITIES = 300
 # Every component of the small model is used: the parser and lemmas for statements, NER for
 # entities. A larger model may carry more (e.g. "senter"); those stay disabled.
 _UNUSED: tuple[str, ...] = ()
@@ -189,9 +192,22 @@ class Enricher:
             Topic(name=name, evidence=ev[:6], version=ENRICHMENT_VERSION)
             for name, ev in sorted(topic_evidence.items(), key=lambda kv: order[kv[0]])
         ]
+        entities = ents.entities(ENRICHMENT_VERSION)
+        # A record must fit a Kafka message: very long texts keep the first labels only.
+        if len(statements) > MAX_STATEMENTS:
+            notes.append(f"{len(statements)} statements, the first {MAX_STATEMENTS} kept")
+            statements = statements[:MAX_STATEMENTS]
+        if any(len(e.mentions) > MAX_MENTIONS for e in entities):
+            notes.append(f"entities keep their first {MAX_MENTIONS} mentions")
+            entities = [
+                e.model_copy(update={"mentions": e.mentions[:MAX_MENTIONS]}) for e in entities
+            ]
+        if len(entities) > MAX_ENTITIES:
+            notes.append(f"{len(entities)} entities, the {MAX_ENTITIES} most mentioned kept")
+            entities = entities[:MAX_ENTITIES]
         return article.model_copy(
             update={
-                "entities": ents.entities(ENRICHMENT_VERSION),
+                "entities": entities,
                 "statements": statements,
                 "topics": topics,
                 "enrichment": Enrichment(
