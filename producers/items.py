@@ -22,7 +22,7 @@ from producers.fulltext import FullText
 from producers.publisher import Publisher
 from producers.state import Pending, StateStore
 from wirewatch.errors import FetchError, ServiceError
-from wirewatch.schema import Article, content_hash, normalise_url
+from wirewatch.schema import Article, content_hash
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def link_key(article: Article) -> str | None:
     """Identity of an entry apart from its GUID: normalised link and title."""
     if not article.url or not article.title.strip():
         return None
-    basis = normalise_url(article.url) + "\x00" + " ".join(article.title.lower().split())
+    # Article.url is normalised already (no tracking parameters, canonical host).
+    basis = article.url + "\x00" + " ".join(article.title.lower().split())
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
@@ -59,21 +60,26 @@ class ItemPublisher:
         self._in_flight: set[str] = set()
 
     def _unseen(self, articles: list[Article]) -> list[tuple[Article, bool, str | None]]:
+        keys = [link_key(a) for a in articles]
+        seen = self.state.published_hashes(self.cluster_id, [a.id for a in articles])
+        unknown = [k for a, k in zip(articles, keys, strict=True) if a.id not in seen and k]
+        by_link = self.state.published_by_links(self.cluster_id, unknown) if unknown else {}
         todo: list[tuple[Article, bool, str | None]] = []
         taken: set[str] = set()
-        for article in articles:
-            key = link_key(article)
-            seen = self.state.published_hash(self.cluster_id, article.id)
-            if seen is None and key is not None:
-                match = self.state.published_by_link(self.cluster_id, key)
-                if match is not None:
-                    # The GUID changed, the link and title did not: the same article.
-                    article = article.model_copy(update={"id": match[0]})
-                    seen = match[1]
-            if seen == article.content_hash or article.id in self._in_flight | taken:
+        for article, key in zip(articles, keys, strict=True):
+            digest = seen.get(article.id)
+            if digest is None and key in by_link:
+                # The GUID changed, the link and title did not: the same article.
+                old_id, digest = by_link[key]
+                article = article.model_copy(update={"id": old_id})
+            if (
+                digest == article.content_hash
+                or article.id in self._in_flight
+                or article.id in taken
+            ):
                 continue
             taken.add(article.id)
-            todo.append((article, seen is not None, key))
+            todo.append((article, digest is not None, key))
         return todo
 
     async def publish(self, articles: list[Article], feed: FeedConfig) -> Published:
@@ -97,15 +103,17 @@ class ItemPublisher:
         finally:
             self._in_flight -= ids
         failure: BaseException | None = None
+        acked: list[Pending] = []
         for (_, is_update, _), item, result in zip(todo, pending, results, strict=True):
             if isinstance(result, BaseException):
                 failure = failure or result
                 continue
-            # Only now, after the broker's ack, is the item seen.
-            self.state.mark_published(self.cluster_id, item)
+            acked.append(item)
             metrics.item(feed.url, "updated" if is_update else "new")
             outcome.updated += is_update
             outcome.new += not is_update
+        # Only now, after the broker's acks, are the items seen.
+        self.state.mark_published(self.cluster_id, acked)
         if failure is not None:
             raise ServiceError(
                 f"{len(todo) - outcome.new - outcome.updated} of {len(todo)} items not "

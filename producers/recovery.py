@@ -36,8 +36,7 @@ def settle_pending(state: StateStore, bootstrap: str, topic: str, cluster_id: st
         found = _scan(bootstrap, topic, since_ms, wanted)
     except KafkaError as exc:
         raise ServiceError(f"cannot read {topic} to settle pending items: {exc}") from exc
-    for item in found:
-        state.mark_published(cluster_id, item)
+    state.mark_published(cluster_id, found)
     state.drop_pending(cluster_id, [p for p in wanted.values() if p not in found])
     log.info(
         "settled items in flight at the last stop",

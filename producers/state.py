@@ -172,15 +172,36 @@ class StateStore:
             ).fetchone()
         return str(row[0]) if row else None
 
-    def published_by_link(self, cluster_id: str, link_key: str) -> tuple[str, str] | None:
-        """(article id, entry hash) of an item published with this link and title."""
+    def published_hashes(self, cluster_id: str, article_ids: list[str]) -> dict[str, str]:
+        """Entry hashes published under these ids (one query for a whole feed)."""
+        found: dict[str, str] = {}
         with self._lock:
-            row = self._db.execute(
-                "SELECT article_id, content_hash FROM published"
-                " WHERE cluster_id = ? AND link_key = ? LIMIT 1",
-                (cluster_id, link_key),
-            ).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+            for i in range(0, len(article_ids), 500):
+                chunk = article_ids[i : i + 500]
+                found.update(
+                    self._db.execute(
+                        "SELECT article_id, content_hash FROM published WHERE cluster_id = ?"
+                        f" AND article_id IN ({', '.join('?' * len(chunk))})",
+                        (cluster_id, *chunk),
+                    ).fetchall()
+                )
+        return found
+
+    def published_by_links(
+        self, cluster_id: str, link_keys: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """link key -> (article id, entry hash) of items published with that link and title."""
+        found: dict[str, tuple[str, str]] = {}
+        with self._lock:
+            for i in range(0, len(link_keys), 500):
+                chunk = link_keys[i : i + 500]
+                for key, article_id, digest in self._db.execute(
+                    "SELECT link_key, article_id, content_hash FROM published WHERE cluster_id = ?"
+                    f" AND link_key IN ({', '.join('?' * len(chunk))})",
+                    (cluster_id, *chunk),
+                ):
+                    found.setdefault(key, (article_id, digest))
+        return found
 
     def add_pending(self, cluster_id: str, items: Iterable[Pending]) -> None:
         """Record items about to be sent (before the send, in one transaction)."""
@@ -213,18 +234,19 @@ class StateStore:
                 [(cluster_id, p.article_id, p.record_hash) for p in items],
             )
 
-    def mark_published(self, cluster_id: str, item: Pending) -> None:
-        """Record an item the broker has acknowledged."""
+    def mark_published(self, cluster_id: str, items: Iterable[Pending]) -> None:
+        """Record items the broker has acknowledged (one transaction for the lot)."""
         now = datetime.now(UTC).timestamp()
+        rows = list(items)
         with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO published (cluster_id, article_id, content_hash,"
                 " published_at, link_key) VALUES (?, ?, ?, ?, ?)",
-                (cluster_id, item.article_id, item.entry_hash, now, item.link_key),
+                [(cluster_id, i.article_id, i.entry_hash, now, i.link_key) for i in rows],
             )
-            db.execute(
+            db.executemany(
                 "DELETE FROM pending WHERE cluster_id = ? AND article_id = ? AND record_hash = ?",
-                (cluster_id, item.article_id, item.record_hash),
+                [(cluster_id, i.article_id, i.record_hash) for i in rows],
             )
 
     def published_count(self, cluster_id: str | None = None) -> int:
