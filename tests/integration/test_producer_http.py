@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from producers.feeds import FeedConfig
 from producers.fetcher import Fetcher, Limits
@@ -135,6 +136,10 @@ def test_an_unchanged_feed_costs_a_304_and_publishes_nothing(
     header = "if-none-match" if mode == "etag" else "if-modified-since"
     assert header in server.hits("/c.xml")[-1].headers
     assert feed_handler.full_replies == 1
+    polls = REGISTRY.get_sample_value(
+        "wirewatch_feed_polls_total", {"feed": feed.url, "outcome": "not_modified"}
+    )
+    assert polls == 1, "the 304 shows on the metrics endpoint"
 
     feed_handler.update(rss([*_items(3), Item("Breaking", "https://wire.example/b/1")]))
     (third,) = rig.poll(feed)
