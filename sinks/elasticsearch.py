@@ -52,6 +52,9 @@ class ArticleSink(BatchingSink):
         settings: SinkSettings | None = None,
     ) -> None:
         self.client = client
+        # The runner retries, paused and with backoff; the transport's own quick retries
+        # would only add a traceback per attempt to the log.
+        self.bulk_client = client.options(max_retries=0)
         self.templates = article_family(alias)
         self.dead_letters = dead_letters
         self.settings = settings or SinkSettings()
@@ -159,7 +162,7 @@ class ArticleSink(BatchingSink):
             # streaming_bulk's own retries are off (we retry, paused, with backoff).
             results = list(
                 helpers.streaming_bulk(
-                    self.client,
+                    self.bulk_client,
                     actions,
                     chunk_size=len(actions),
                     max_chunk_bytes=max(self.settings.batch_bytes * 2, 10 * 1024 * 1024),

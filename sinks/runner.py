@@ -47,8 +47,8 @@ class SinkRunner:
         delay: float = min(s.max_backoff, s.backoff_initial * 2.0 ** (attempt - 1))
         return delay * random.uniform(0.8, 1.2)
 
-    def _idle(self, seconds: float) -> None:
-        """Wait while keeping the consumer alive (its partitions paused)."""
+    def _idle(self, seconds: float, paused: bool = False) -> None:
+        """Wait while keeping the consumer in its group; nothing polled here is consumed."""
         deadline = time.monotonic() + seconds
         while not self.stop.is_set() and time.monotonic() < deadline:
             polled = self.consumer.poll(
@@ -59,7 +59,8 @@ class SinkRunner:
             for tp, records in polled.items():
                 if records:
                     self.consumer.seek(tp, min(r.offset for r in records))
-            self.consumer.pause(*self.consumer.assignment())
+            if paused:
+                self.consumer.pause(*self.consumer.assignment())
             self._measure_lag()
 
     def _measure_lag(self, force: bool = False) -> None:
@@ -155,7 +156,7 @@ class SinkRunner:
                 # Paused until the batch is through: nothing more is fetched meanwhile.
                 self.consumer.pause(*self.consumer.assignment())
                 metrics.PAUSED.set(1)
-                self._idle(delay)
+                self._idle(delay, paused=True)
                 if self.stop.is_set():
                     return False
         finally:
