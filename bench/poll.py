@@ -185,8 +185,8 @@ def main() -> None:
             f"plain/wirewatch {plain_s / seconds:5.1f}x"
         )
     print(
-        f"peak RSS {ours_peak:.0f} MB after the wirewatch rounds "
-        f"(process baseline before them {baseline_mb:.0f} MB)"
+        f"peak RSS of the producer process {ours_peak:.0f} MB (baseline before the rounds "
+        f"{baseline_mb:.0f} MB); with its parser worker, at most {max(workers_mb):.0f} MB"
     )
 
 

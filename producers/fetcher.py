@@ -233,8 +233,10 @@ class Fetcher:
                     moved = target if permanent else moved
                     seen.add(target)
                     current = target
+                    await _drain(response)
                     continue
                 if status == 304:
+                    await _drain(response)
                     return _result(current, response, b"", moved, started)
                 _raise_for_status(url, response)
                 body = await _read_body(url, response, limits)
@@ -243,6 +245,16 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def _drain(response: httpx.Response, cap: int = 64 * 1024) -> None:
+    """Read a body we do not need (304, redirect), so the connection can be reused;
+    a large one is abandoned (the connection is closed instead)."""
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > cap:
+            return
 
 
 def _raise_for_status(url: str, response: httpx.Response) -> None:
