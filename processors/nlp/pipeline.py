@@ -18,7 +18,7 @@ from spacy.tokens import Doc
 from processors.nlp.entities import ArticleEntities, EntityResolver, Field
 from processors.nlp.gazetteer import Gazetteer
 from processors.nlp.resources import lexicons
-from processors.nlp.stance import StanceLabeller, topic_hits
+from processors.nlp.stance import DocCues, StanceLabeller, topic_hits
 from processors.nlp.statements import Found, StatementFinder
 from wirewatch.errors import ProcessingError
 from wirewatch.schema import Article, Enrichment, EntityRef, Mention, Statement, Topic, utcnow
@@ -167,8 +167,9 @@ class Enricher:
         for fld, doc in docs.items():
             if fld == "title":
                 continue
-            statements.extend(self._statements(doc, fld, ents))
-            for name, hits in topic_hits(self.lex, doc.text).items():
+            cues = DocCues(self.lex, doc.text)
+            statements.extend(self._statements(doc, fld, ents, cues))
+            for name, hits in cues.topics.items():
                 if len(hits) >= 2 or any(name in s.topics for s in statements):
                     topic_evidence.setdefault(name, []).extend(
                         Mention(
@@ -219,9 +220,15 @@ class Enricher:
             }
         )
 
-    def _statements(self, doc: Doc, fld: Field, ents: ArticleEntities) -> list[Statement]:
-        sanctions = self.lex.topics["sanctions"]
-        topical = {i for i, s in enumerate(doc.sents) if sanctions.search(s.text)}
+    def _statements(
+        self, doc: Doc, fld: Field, ents: ArticleEntities, cues: DocCues
+    ) -> list[Statement]:
+        starts = [h.s for h in cues.topics.get("sanctions", [])]
+        topical = {
+            i
+            for i, s in enumerate(doc.sents)
+            if any(s.start_char <= c < s.end_char for c in starts)
+        }
         result: list[Statement] = []
         previous: Statement | None = None
         for found in self.finder.find(doc, fld, ents, topical):
@@ -234,7 +241,7 @@ class Enricher:
                 and _REFERS_BACK.search(found.sent.text)
             ):
                 inherited = previous.topics
-            statement = self._statement(found, fld, ents, inherited)
+            statement = self._statement(found, fld, ents, inherited, cues)
             if found.kind == "action" and "sanctions" not in statement.topics:
                 continue
             result.append(statement)
@@ -242,12 +249,17 @@ class Enricher:
         return result
 
     def _statement(
-        self, found: Found, fld: Field, ents: ArticleEntities, inherited: list[str] | None
+        self,
+        found: Found,
+        fld: Field,
+        ents: ArticleEntities,
+        inherited: list[str] | None,
+        cues: DocCues,
     ) -> Statement:
         sent = found.sent
         speaker = found.speaker
         labels = self.labeller.label(
-            sent, fld, ents, speaker.key if speaker else None, inherited, found.cue
+            sent, fld, ents, speaker.key if speaker else None, inherited, found.cue, cues
         )
         stance = labels.stance
         evidence = list(labels.evidence)

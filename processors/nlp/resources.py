@@ -32,18 +32,78 @@ def term_pattern(term: str) -> str:
     word ending ("sanction*" matches "sanctions", "sanctioned")."""
     prefix = term.endswith("*")
     words = term.rstrip("*").split()
-    body = r"\s+".join(re.escape(w).replace("’", "['’]").replace("'", "['’]") for w in words)
+    body = r"\s+".join(re.sub("['’]", "['’]", re.escape(w)) for w in words)
     start = r"(?<![\w-])" if words and words[0][0].isalnum() else ""
     end = r"[\w-]*" if prefix else r"(?![\w])"
     return start + body + end
 
 
-def compile_terms(terms: list[str]) -> re.Pattern[str]:
-    # Longest first, so "trade-economic embargo" wins over "embargo" at the same place.
-    ordered = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
-    if not ordered:
-        return re.compile(r"(?!x)x")
-    return re.compile("|".join(term_pattern(t) for t in ordered), re.IGNORECASE)
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+
+
+class TermMatcher:
+    """Whole-word, case-insensitive matching of many lexicon terms.
+
+    One alternation regex with a look-behind per term costs ~10 ms per article; here each
+    word start is looked up by its first letters and only the few terms that begin so are
+    tried, which is linear in the text."""
+
+    def __init__(self, terms: list[str]) -> None:
+        ordered = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+        self._buckets: dict[str, list[re.Pattern[str]]] = {}
+        for term in ordered:
+            key = term.split()[0].rstrip("*")[:3].lower()
+            self._buckets.setdefault(key, []).append(re.compile(term_pattern(term), re.IGNORECASE))
+
+    def _at(self, text: str, pos: int, word: str) -> re.Match[str] | None:
+        low = word[:3].lower()
+        for key in (low, low[:2], low[:1]):
+            for pattern in self._buckets.get(key, ()):
+                m = pattern.match(text, pos)
+                if m is not None:
+                    return m
+        return None
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        return self.scan(text, word_starts(text))
+
+    def scan(self, text: str, words: list[tuple[int, str]]) -> list[re.Match[str]]:
+        """Matches at the given word starts (see :func:`word_starts`), left to right."""
+        found: list[re.Match[str]] = []
+        end = 0
+        buckets = self._buckets
+        for start, word in words:
+            if start < end:
+                continue
+            low = word[:3].lower()
+            if low not in buckets and low[:2] not in buckets and low[:1] not in buckets:
+                continue
+            m = self._at(text, start, word)
+            if m is not None:
+                found.append(m)
+                end = m.end()
+        return found
+
+    def search(self, text: str) -> re.Match[str] | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        w = _WORD.match(text, pos)
+        return self._at(text, pos, w.group()) if w is not None else None
+
+
+def word_starts(text: str) -> list[tuple[int, str]]:
+    """Where words start (not after a hyphen: "non-sanctions" has no "sanctions")."""
+    return [
+        (w.start(), w.group())
+        for w in _WORD.finditer(text)
+        if w.start() == 0 or text[w.start() - 1] != "-"
+    ]
+
+
+def compile_terms(terms: list[str]) -> TermMatcher:
+    return TermMatcher(terms)
 
 
 @dataclass(frozen=True)
@@ -105,18 +165,18 @@ def gazetteer_entries() -> tuple[GazetteerEntry, ...]:
 
 @dataclass(frozen=True)
 class Lexicons:
-    topics: dict[str, re.Pattern[str]]
-    support: re.Pattern[str]
-    weak_support: re.Pattern[str]
-    oppose: re.Pattern[str]
-    negations: re.Pattern[str]
-    reported_opposition: re.Pattern[str]
-    measure_words: re.Pattern[str]
+    topics: dict[str, TermMatcher]
+    support: TermMatcher
+    weak_support: TermMatcher
+    oppose: TermMatcher
+    negations: TermMatcher
+    reported_opposition: TermMatcher
+    measure_words: TermMatcher
     target_prepositions: frozenset[str]
     reporting_verbs: frozenset[str]
     particle_verbs: dict[str, frozenset[str]]
     reporting_nouns: frozenset[str]
-    according_to: re.Pattern[str]
+    according_to: TermMatcher
     person_anaphors: frozenset[str]
     org_anaphors: frozenset[str]
     honorifics: tuple[str, ...]

@@ -18,7 +18,7 @@ from typing import Literal
 from spacy.tokens import Span, Token
 
 from processors.nlp.entities import ArticleEntities, Field, Resolved
-from processors.nlp.resources import Lexicons
+from processors.nlp.resources import Lexicons, word_starts
 from wirewatch.schema import EntityRef, Mention, Stance
 
 _WINDOW = 90  # characters: a cue further than this from the topic's words does not count
@@ -35,13 +35,66 @@ class Labels:
     evidence: list[Mention]
 
 
-def topic_hits(lex: Lexicons, text: str) -> dict[str, list[re.Match[str]]]:
-    hits: dict[str, list[re.Match[str]]] = {}
+@dataclass(frozen=True)
+class Hit:
+    """A lexicon match, shaped like ``re.Match`` for the few methods used here."""
+
+    s: int
+    e: int
+    text: str
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.e
+
+    def group(self) -> str:
+        return self.text
+
+    def shift(self, base: int) -> Hit:
+        return Hit(self.s - base, self.e - base, self.text)
+
+
+def topic_hits(
+    lex: Lexicons, text: str, words: list[tuple[int, str]] | None = None
+) -> dict[str, list[Hit]]:
+    words = word_starts(text) if words is None else words
+    hits: dict[str, list[Hit]] = {}
     for name in lex.topic_order:
-        found = list(lex.topics[name].finditer(text))
+        found = [Hit(m.start(), m.end(), m.group()) for m in lex.topics[name].scan(text, words)]
         if found:
             hits[name] = found
     return hits
+
+
+class DocCues:
+    """Every lexicon match of one text, found once and sliced per statement (the regexes
+    are the costly part of the rules)."""
+
+    def __init__(self, lex: Lexicons, text: str) -> None:
+        words = word_starts(text)
+        self.topics = topic_hits(lex, text, words)
+        self.cues: list[tuple[str, int, Hit]] = [
+            (stance, weak, Hit(m.start(), m.end(), m.group()))
+            for stance, pattern, weak in (
+                ("oppose", lex.oppose, 0),
+                ("support", lex.support, 0),
+                ("support", lex.weak_support, 1),
+            )
+            for m in pattern.scan(text, words)
+        ]
+
+    def topics_in(self, start: int, end: int) -> dict[str, list[Hit]]:
+        result: dict[str, list[Hit]] = {}
+        for name, hits in self.topics.items():
+            inside = [h.shift(start) for h in hits if start <= h.s and h.e <= end]
+            if inside:
+                result[name] = inside
+        return result
+
+    def cues_in(self, start: int, end: int) -> list[tuple[str, int, Hit]]:
+        return [(st, w, h.shift(start)) for st, w, h in self.cues if start <= h.s and h.e <= end]
 
 
 def _mention(span_text: str, start: int, end: int, fld: Field, cue: str) -> Mention:
@@ -64,12 +117,14 @@ class StanceLabeller:
         speaker_key: str | None,
         inherited: list[str] | None = None,
         verb: Token | None = None,
+        cues: DocCues | None = None,
     ) -> Labels:
         """``verb`` is the statement's own reporting or action word: when it is itself a cue
         and governs the topic's words ("rejected calls for sanctions", "did not adopt the
         sanctions"), it decides the stance."""
         text, base = sent.text, sent.start_char
-        hits = topic_hits(self.lex, text)
+        cues = cues or DocCues(self.lex, sent.doc.text)
+        hits = cues.topics_in(sent.start_char, sent.end_char)
         evidence = [
             _mention(m.group(), base + m.start(), base + m.end(), fld, f"topic:{name}")
             for name, ms in hits.items()
@@ -82,7 +137,9 @@ class StanceLabeller:
             return Labels([], "neutral", None, None, evidence)
         primary = topics[0]
         anchors = [(m.start(), m.end()) for m in hits.get(primary, [])] or [(0, len(text))]
-        stance, cue, negation = self._stance(text, anchors)
+        stance, cue, negation = self._stance(
+            text, anchors, cues.cues_in(sent.start_char, sent.end_char)
+        )
         governing = self._verb_stance(verb, sent, anchors) if verb is not None else None
         if governing is not None:
             stance, cue, negation = governing
@@ -150,28 +207,22 @@ class StanceLabeller:
         return Labels(topics, stance, _ref(target) if target else None, target_role, evidence)
 
     def _stance(
-        self, text: str, anchors: list[tuple[int, int]]
-    ) -> tuple[Stance, re.Match[str] | None, re.Match[str] | None]:
-        best: tuple[int, int, int, Stance, re.Match[str], re.Match[str] | None] | None = None
-        cues = (
-            ("oppose", self.lex.oppose, 0),
-            ("support", self.lex.support, 0),
-            ("support", self.lex.weak_support, 1),
-        )
-        for stance, pattern, weak in cues:
-            for m in pattern.finditer(text):
-                dist = min(_distance((m.start(), m.end()), a) for a in anchors)
-                if dist > _WINDOW:
-                    continue
-                if stance == "support" and any(0 <= m.start() - a[1] <= 2 for a in anchors):
-                    weak = 1  # "sanctions imposed by London" describes, it does not back
-                neg = self._negation(text, m.start())
-                final: Stance = stance  # type: ignore[assignment]
-                if neg is not None:
-                    final = "support" if stance == "oppose" else "oppose"
-                rank = (weak, dist, 0 if stance == "oppose" else 1)
-                if best is None or rank < best[:3]:
-                    best = (weak, dist, rank[2], final, m, neg)
+        self, text: str, anchors: list[tuple[int, int]], found: list[tuple[str, int, Hit]]
+    ) -> tuple[Stance, Hit | re.Match[str] | None, re.Match[str] | None]:
+        best: tuple[int, int, int, Stance, Hit, re.Match[str] | None] | None = None
+        for stance, weak, m in found:
+            dist = min(_distance((m.start(), m.end()), a) for a in anchors)
+            if dist > _WINDOW:
+                continue
+            if stance == "support" and any(0 <= m.start() - a[1] <= 2 for a in anchors):
+                weak = 1  # "sanctions imposed by London" describes, it does not back
+            neg = self._negation(text, m.start())
+            final: Stance = stance  # type: ignore[assignment]
+            if neg is not None:
+                final = "support" if stance == "oppose" else "oppose"
+            rank = (weak, dist, 0 if stance == "oppose" else 1)
+            if best is None or rank < best[:3]:
+                best = (weak, dist, rank[2], final, m, neg)
         if best is None:
             return "neutral", None, None
         return best[3], best[4], best[5]
@@ -216,7 +267,7 @@ class StanceLabeller:
         sent: Span,
         fld: Field,
         ents: ArticleEntities,
-        terms: list[re.Match[str]],
+        terms: list[Hit],
         speaker_key: str | None,
     ) -> Resolved | None:
         # "sanctions on/against Russia", "embargo on ... territories seized by Islamic State".
