@@ -23,6 +23,7 @@ from wirewatch.schema import EntityRef, Mention, Stance
 
 _WINDOW = 90  # characters: a cue further than this from the topic's words does not count
 _NOT_ONLY = re.compile(r"\bnot\s+(only|just|least)\b", re.IGNORECASE)
+_NP_NEGATIONS = frozenset({"no", "without", "neither", "nor"})
 _TARGET_TYPES = frozenset({"GPE", "ORG", "PERSON", "NORP", "LOC", "FAC"})
 
 
@@ -214,8 +215,8 @@ class StanceLabeller:
             dist = min(_distance((m.start(), m.end()), a) for a in anchors)
             if dist > _WINDOW:
                 continue
-            if stance == "support" and any(0 <= m.start() - a[1] <= 2 for a in anchors):
-                weak = 1  # "sanctions imposed by London" describes, it does not back
+            if stance == "support" and any(0 < m.start() - a[1] <= 2 for a in anchors):
+                continue  # "sanctions imposed by London" describes the measure, takes no side
             neg = self._negation(text, m.start())
             final: Stance = stance  # type: ignore[assignment]
             if neg is not None:
@@ -256,8 +257,13 @@ class StanceLabeller:
         offset = cue_start - len(before)
         last = None
         for m in self.lex.negations.finditer(before):
-            if not _NOT_ONLY.match(before, m.start()):
-                last = m
+            if _NOT_ONLY.match(before, m.start()):
+                continue
+            # "no" and "without" negate their own noun phrase only: "no place for such
+            # neocolonial practices" does not flip "neocolonial"; "not" negates the clause.
+            if m.group().lower() in _NP_NEGATIONS and len(before[m.end() :].split()) > 1:
+                continue
+            last = m
         if last is None:
             return None
         return re.compile(re.escape(last.group())).search(text, offset + last.start())
