@@ -6,6 +6,7 @@ from pathlib import Path
 
 import faust
 
+from processors.transport import PromptApp
 from wirewatch.embedded import free_port
 from wirewatch.settings import Settings
 
@@ -15,7 +16,8 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
     brokers = ";".join(f"kafka://{b}" for b in bootstrap.split(","))
     datadir = Path(settings.data_dir) / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    # PromptApp: Faust with a short fetch wait (see processors/transport.py).
+    return PromptApp(
         f"{kafka.topic_prefix}wirewatch-processors",
         broker=brokers,
         store="memory://",
