@@ -271,21 +271,39 @@ class EntityResolver:
 
     @staticmethod
     def _link_surnames(mentions: dict[Field, list[Resolved]]) -> None:
-        # "Luzin" after "Pavel Luzin": a one-word name that is the last word of exactly one
-        # person the article names in full is that person, whatever label NER gave it.
-        full: dict[str, set[str]] = defaultdict(set)
+        # "Luzin" after "Pavel Luzin": a one-word name that is the last word (else, for
+        # family-name-first names such as "Wang Yi", the first word) of exactly one person
+        # the article names in full is that person, whatever label NER gave it. A longer
+        # name ending in a known one ("England Dan Norris") is that person too.
+        last: dict[str, set[str]] = defaultdict(set)
+        first: dict[str, set[str]] = defaultdict(set)
         people: dict[str, Resolved] = {}
         for found in mentions.values():
             for r in found:
                 words = r.name.split()
                 if r.type == "PERSON" and len(words) > 1:
-                    full[words[-1].casefold()].add(r.key)
+                    last[words[-1].casefold()].add(r.key)
+                    first[words[0].casefold()].add(r.key)
                     people.setdefault(r.key, r)
+        alias: dict[str, str] = {}
+        for keys in last.values():
+            names = {k: people[k].name for k in keys}
+            for k, name in names.items():
+                shorter = [o for o, n in names.items() if o != k and name.endswith(" " + n)]
+                if shorter and people[k].source == "ner":
+                    alias[k] = min(shorter, key=lambda o: len(names[o]))
+        for keys in last.values():
+            keys -= set(alias)
         for found in mentions.values():
             for i, r in enumerate(found):
+                if r.key in alias:
+                    found[i] = _replace_key(r, people[alias[r.key]])
+                    continue
                 if r.source != "ner" or " " in r.name:
                     continue
-                keys = full.get(r.name.casefold(), set())
+                keys = last.get(r.name.casefold(), set()) or {
+                    k for k in first.get(r.name.casefold(), set()) if k not in alias
+                }
                 if len(keys) == 1:
                     person = people[next(iter(keys))]
                     found[i] = _replace_key(r, person)

@@ -26,6 +26,7 @@ _GROUP_PRONOUNS = frozenset({"it", "they"})
 _FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
 _ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 _GROUPS = frozenset({"ORG", "GPE"})
+_VOICES = frozenset({"spokesman", "spokeswoman", "spokesperson", "official", "representative"})
 _COUNTRY = frozenset({"country", "nation", "state", "kingdom", "republic"})
 _SKIP_DEPS = frozenset({"relcl", "acl", "advcl", "ccomp", "punct"})
 _MAX_CONTINUATION_GAP = 2  # sentences between a quote and the statement it continues
@@ -122,7 +123,12 @@ class StatementFinder:
             # A person inside the subject beats a body, which beats a state: "Russia's deputy
             # prime minister Dmitry Rogozin", "the head of Roscosmos, Yury Borisov".
             inside = _subtree_mentions(tok, ents, fld)
-            for kinds in (("PERSON",), ("ORG",), () if person_head else ("GPE", "NORP", "LOC")):
+            voice = lemma in _VOICES  # "a Gazprom spokesman": the body speaks
+            for kinds in (
+                ("PERSON",),
+                ("ORG",) if voice or not person_head else (),
+                () if person_head else ("GPE", "NORP", "LOC"),
+            ):
                 for m in inside:
                     if m.type in kinds:
                         return _speaker(m)
@@ -194,7 +200,10 @@ class StatementFinder:
         for m in self.lex.according_to.finditer(sent.text):
             start = sent.start_char + m.end()
             toks = [t for t in sent if t.idx >= start][:8]
-            for t in toks:
+            # A name after "according to" wins over the description before it
+            # ("according to ex-President of Poland Aleksander Kwaśniewski").
+            named = [t for t in toks if t.ent_type_ in ("PERSON", "ORG", "GPE")]
+            for t in [*named, *toks]:
                 if t.pos_ in ("PROPN", "NOUN", "PRON"):
                     speaker = resolve(t)
                     if speaker is not None:
