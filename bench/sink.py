@@ -7,7 +7,7 @@
    for ``--outage`` seconds while ``--rate`` docs/s keep arriving; prints its peak RSS
    (goal: bounded, < 300 MB) and checks that every document arrives after the restore.
 
-    .venv/bin/python -m bench.sink [--docs 3000] [--rounds 2] [--outage 60] [--rate 200]
+    .venv/bin/python -m bench.sink [--docs 5000] [--rounds 2] [--outage 60] [--rate 200]
 """
 
 from __future__ import annotations
@@ -121,11 +121,14 @@ def time_sink(bootstrap: str, es_url: str, articles: list[Article], batch: int) 
 
     sink.write_batch = timed_write  # type: ignore[method-assign]
     before = metrics.DOCUMENTS.labels("written")._value.get()
+    batches_before = metrics.BATCHES._value.get()
     runner = threading.Thread(target=SinkRunner(consumer, sink, settings, stop).run)
     runner.start()
     while metrics.DOCUMENTS.labels("written")._value.get() - before < len(articles):
         time.sleep(0.01)
     elapsed = time.perf_counter() - first[0]
+    batches = metrics.BATCHES._value.get() - batches_before
+    print(f"  sink wrote {len(articles)} docs in {batches:.0f} batches")
     stop.set()
     runner.join()
     consumer.close()
@@ -226,7 +229,7 @@ def _rss_peak(pid: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--docs", type=int, default=3000)
+    parser.add_argument("--docs", type=int, default=5000)  # 10 bulks: osmem stalls once in 10
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--outage", type=float, default=60.0)

@@ -12,19 +12,22 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from sinks import metrics
-from sinks.base import BatchingSink, SourceRecord
+from sinks.base import BatchingSink, BatchResult, SourceRecord
 from wirewatch.errors import SinkError
 from wirewatch.settings import SinkSettings
 
 log = logging.getLogger(__name__)
 
 _POLL_MS = 200
+_KEEPALIVE_AFTER = 1.0  # seconds a write may take before the consumer is polled meanwhile
 
 
 class SinkRunner:
@@ -41,6 +44,8 @@ class SinkRunner:
         self.stop = stop
         self.lag: int | None = None  # records behind, as last measured
         self._lag_due = 0.0
+        self._paused = False
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-write")
 
     def _backoff(self, attempt: int) -> float:
         s = self.settings
@@ -127,6 +132,23 @@ class SinkRunner:
             metrics.BATCH_BYTES.observe(size)
         return batch
 
+    def _attempt(self, pending: list[SourceRecord]) -> BatchResult:
+        """One ``write_batch``, in a worker thread: a slow bulk request must not keep this
+        thread from polling, or the consumer would overrun ``max_poll_interval_ms`` and
+        leave its group. While it runs past a second, the partitions are paused and polled."""
+        future = self._worker.submit(self.sink.write_batch, pending)
+        try:
+            return future.result(timeout=_KEEPALIVE_AFTER)
+        except FuturesTimeout:
+            pass
+        self.consumer.pause(*self.consumer.assignment())
+        self._paused = True
+        while True:
+            try:
+                return future.result(timeout=_POLL_MS / 1000)
+            except FuturesTimeout:
+                self._idle(0.001, paused=True)
+
     def _write(self, batch: list[SourceRecord]) -> bool:
         """Write until every record is written or dead-lettered; False if stopped first."""
         pending = batch
@@ -134,7 +156,7 @@ class SinkRunner:
         started = time.monotonic()
         try:
             while pending:
-                result = self.sink.write_batch(pending)
+                result = self._attempt(pending)
                 metrics.DOCUMENTS.labels("written").inc(result.written)
                 metrics.DOCUMENTS.labels("stale").inc(result.stale)
                 metrics.DOCUMENTS.labels("dead_lettered").inc(result.dead_lettered)
@@ -155,13 +177,15 @@ class SinkRunner:
                 )
                 # Paused until the batch is through: nothing more is fetched meanwhile.
                 self.consumer.pause(*self.consumer.assignment())
+                self._paused = True
                 metrics.PAUSED.set(1)
                 self._idle(delay, paused=True)
                 if self.stop.is_set():
                     return False
         finally:
-            if attempt:
+            if self._paused:
                 self.consumer.resume(*self.consumer.paused())
+                self._paused = False
                 metrics.PAUSED.set(0)
         if attempt:
             log.info("index accepted the batch again", extra={"attempts": attempt + 1})
@@ -186,10 +210,13 @@ class SinkRunner:
             )
 
     def run(self) -> None:
-        self._setup()
-        while not self.stop.is_set():
-            batch = self._collect()
-            if batch and self._write(batch):
-                self._commit(batch)
-                log.debug("batch committed", extra={"records": len(batch)})
-            self._measure_lag()
+        try:
+            self._setup()
+            while not self.stop.is_set():
+                batch = self._collect()
+                if batch and self._write(batch):
+                    self._commit(batch)
+                    log.debug("batch committed", extra={"records": len(batch)})
+                self._measure_lag()
+        finally:
+            self._worker.shutdown(wait=True)
