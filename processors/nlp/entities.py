@@ -205,12 +205,27 @@ class EntityResolver:
         state_counts: Counter[str],
     ) -> Resolved | None:
         key: str | None = None
-        if c.kind in ("alias", "demonym"):
-            key = c.keys[0]
-        elif c.kind in ("surname", "role"):
+        if c.kind in ("surname", "role"):
             # Only for a person the article names in full: "Lavrov" after "Sergey Lavrov".
             options = [k for k in c.keys if k in named]
             key = options[0] if len(options) == 1 else None
+        generic = self.gaz.generic_of.get(doc[c.start : c.end].text.lower())
+        if generic is None and c.kind == "alias":
+            # "Ministry of Defence" is an alias; so is "defence ministry" after "the".
+            generic = self.gaz.generic_of.get(
+                doc[c.start : c.end].text.lower().removeprefix("the ")
+            )
+        if generic is not None and c.kind in ("alias", "generic"):
+            state = self._state_before(doc, c.start)
+            if state is not None:
+                # "Russia's ministry of defence", "the Serbian foreign ministry".
+                key = self.gaz.generic_homes.get(generic, {}).get(state)
+                if key is None:
+                    return None
+                c = Candidate(c.start, c.end, "generic", (generic,))
+                return self._resolved(doc, field, c, key)
+        if c.kind in ("alias", "demonym"):
+            key = c.keys[0]
         elif c.kind == "generic":
             homes = self.gaz.generic_homes.get(c.keys[0], {})
             ranked = [
@@ -221,6 +236,32 @@ class EntityResolver:
             key = max(ranked)[1] if ranked else None
         if key is None:
             return None
+        return self._resolved(doc, field, c, key)
+
+    def _state_before(self, doc: Doc, start: int) -> str | None:
+        i = start - 1
+        if i >= 0 and doc[i].lower_ == "the":
+            i -= 1
+        if i >= 0 and doc[i].lower_ in ("'s", "’s", "'"):
+            i -= 1
+        if i < 0:
+            return None
+        if doc[i].lower_ == "its":
+            # "Its defence ministry": the state named last before it, within a few sentences.
+            for tok in reversed(doc[max(0, i - 80) : i]):
+                state = self.gaz.state_words.get(tok.lower_)
+                if state is not None and tok.ent_type_ in ("GPE", "NORP", ""):
+                    return state
+            return None
+        # One or two words: "Russia", "United States".
+        for first in (i - 1, i):
+            if first >= 0:
+                state = self.gaz.state_words.get(doc[first : i + 1].text.lower())
+                if state is not None:
+                    return state
+        return None
+
+    def _resolved(self, doc: Doc, field: Field, c: Candidate, key: str) -> Resolved:
         entry = self.gaz.entries[key]
         span = doc[c.start : c.end]
         return Resolved(

@@ -65,6 +65,8 @@ class Gazetteer:
                     last = name.split()[-1]
                     if len(name.split()) > 1 and last[:1].isupper() and len(last) > 2:
                         self.surnames.setdefault(last, set()).add(entry.key)
+            for name in entry.exact:
+                exact.setdefault(f"alias|{entry.key}", []).append(name)
             for role in entry.roles:
                 add(f"role|{entry.key}", role)
                 if not role.lower().startswith("the "):
@@ -76,8 +78,20 @@ class Gazetteer:
                     exact.setdefault(f"demonym|{entry.key}", []).append(demonym)
         for surname, keys in self.surnames.items():
             exact.setdefault("surname|" + ",".join(sorted(keys)), []).append(surname)
-        for generic in self.generic_homes:
-            lower.setdefault(f"generic|{generic}", []).append(generic)
+        self.generic_of: dict[str, str] = {}  # "ministry of defence" -> "defence ministry"
+        for generic, phrasings in lexicons().generic_names.items():
+            for phrase in (generic, *phrasings):
+                self.generic_of[phrase.lower()] = generic
+        for phrase, generic in self.generic_of.items():
+            if generic in self.generic_homes:
+                lower.setdefault(f"generic|{generic}", []).append(phrase)
+        # The state a word names ("Russia", "Russian", "Moscow"), for "Russia's ministry".
+        self.state_words: dict[str, str] = {}
+        for entry in self.entries.values():
+            if entry.type == "GPE" and (entry.demonyms or entry.capital_of):
+                state = entry.capital_of or entry.name
+                for word in (entry.name, *entry.aliases, *entry.demonyms):
+                    self.state_words.setdefault(word.lower(), state)
         # Possessive and plural surface forms come from the tokenizer, so plain texts suffice.
         for label, phrases in exact.items():
             self._exact.add(label, [nlp.make_doc(p) for p in dict.fromkeys(phrases)])

@@ -113,6 +113,7 @@ class GazetteerEntry:
     type: str
     wikidata: str | None = None
     aliases: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()  # aliases matched case-sensitively ("Ministry of Defence")
     roles: tuple[str, ...] = ()
     demonyms: tuple[str, ...] = ()
     home: str | None = None  # the state an institution belongs to
@@ -128,6 +129,7 @@ def _entry(item: dict[str, Any], default_type: str, prefix: str) -> GazetteerEnt
         type=str(item.get("type", default_type)),
         wikidata=item.get("wikidata"),
         aliases=tuple(str(a) for a in item.get("aliases") or ()),
+        exact=tuple(str(a) for a in item.get("exact") or ()),
         roles=tuple(str(r) for r in item.get("roles") or ()),
         demonyms=tuple(str(d) for d in item.get("demonyms") or ()),
         home=item.get("home"),
@@ -182,6 +184,7 @@ class Lexicons:
     honorifics: tuple[str, ...]
     demonym_heads: frozenset[str]
     stop_names: frozenset[str]
+    generic_names: dict[str, tuple[str, ...]]
     action_verbs: frozenset[str]
     directive_verbs: frozenset[str]
     topic_order: tuple[str, ...] = field(default=())
@@ -216,6 +219,7 @@ def lexicons() -> Lexicons:
             honorifics=tuple(honorifics),
             demonym_heads=frozenset(ents["demonym_heads"]),
             stop_names=frozenset(n.casefold() for n in ents["stop_names"]),
+            generic_names={k: tuple(v) for k, v in ents["generic_names"].items()},
             action_verbs=frozenset(stance["action_verbs"]),
             directive_verbs=frozenset(stance["directive_verbs"]),
         )
