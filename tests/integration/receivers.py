@@ -4,6 +4,7 @@ server (aiosmtpd), both on 127.0.0.1 and free ports."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -111,6 +112,8 @@ class SmtpReceiver:
     """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
 
     def __init__(self) -> None:
+        # aiosmtpd logs "%r connection lost" with a tuple argument that logging cannot format.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.messages: list[tuple[list[str], Message, float]] = []
         self.lock = threading.Lock()
         self.port = free_port()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,9 @@ def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_res
                     30,
                     "the alert indexed with both statements folded in",
                 )
+                # Monthly alert indices behind one alias, for Kibana.
+                month = f"{alias}-{datetime.now(UTC):%Y.%m}"
+                assert alias in es.indices.get_alias(index=month)[month]["aliases"]
 
             # A new worker recovers the tables from their changelog topics.
             with stage("process", env, logs):
