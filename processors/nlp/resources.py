@@ -30,11 +30,16 @@ def _load(name: str) -> Any:
 def term_pattern(term: str) -> str:
     """Regex source for a lexicon term: whole words, any whitespace, trailing ``*`` = any
     word ending ("sanction*" matches "sanctions", "sanctioned")."""
-    prefix = term.endswith("*")
-    words = term.rstrip("*").split()
-    body = r"\s+".join(re.sub("['’]", "['’]", re.escape(w)) for w in words)
+    words = term.split()
+
+    def word(w: str) -> str:
+        # A star ends any word of the term: "ban* the export*" matches "bans the exports".
+        body = re.sub("['’]", "['’]", re.escape(w.rstrip("*")))
+        return body + (r"[\w-]*" if w.endswith("*") else "")
+
+    body = r"\s+".join(word(w) for w in words)
     start = r"(?<![\w-])" if words and words[0][0].isalnum() else ""
-    end = r"[\w-]*" if prefix else r"(?![\w])"
+    end = "" if term.endswith("*") else r"(?![\w])"
     return start + body + end
 
 
