@@ -18,6 +18,7 @@ from typing import Any
 import feedparser
 
 from producers.encoding import settle_encoding
+from producers.fastrss import parse_rss
 from producers.feeds import FeedConfig
 from producers.xmlguard import check_entities
 from wirewatch.errors import ParseError
@@ -105,19 +106,28 @@ def parse_feed(content: bytes, headers: dict[str, str], feed: FeedConfig) -> Par
         content, headers, encoding_problem = settle_encoding(content, headers)
     except ValueError as exc:
         raise ParseError(f"{feed.url}: {exc}") from exc
-    parsed = feedparser.parse(
-        content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
-    malformed = (
-        f"malformed feed: {parsed.get('bozo_exception', 'unknown error')}" if parsed.bozo else None
-    )
-    if not parsed.get("version") and not parsed.entries:
-        raise ParseError(
-            f"{feed.url}: not an RSS or Atom feed" + (f" ({malformed})" if malformed else "")
+    fast = parse_rss(content, headers)
+    if fast is not None:
+        channel, entries = fast
+        version, encoding, malformed = "rss20", "utf-8", None
+    else:
+        parsed = feedparser.parse(
+            content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
         )
-    language = parsed.feed.get("language")
+        malformed = (
+            f"malformed feed: {parsed.get('bozo_exception', 'unknown error')}"
+            if parsed.bozo
+            else None
+        )
+        if not parsed.get("version") and not parsed.entries:
+            raise ParseError(
+                f"{feed.url}: not an RSS or Atom feed" + (f" ({malformed})" if malformed else "")
+            )
+        channel, entries = parsed.feed, parsed.entries
+        version, encoding = str(parsed.get("version") or ""), str(parsed.get("encoding") or "")
+    language = channel.get("language")
     fetched = datetime.now(UTC)
-    found = [entry_to_article(e, feed, language, fetched) for e in parsed.entries]
+    found = [entry_to_article(e, feed, language, fetched) for e in entries]
     articles = [a for a in found if a is not None]
     problems = [p for p in (encoding_problem, malformed) if p]
     if len(articles) < len(found):
@@ -127,10 +137,10 @@ def parse_feed(content: bytes, headers: dict[str, str], feed: FeedConfig) -> Par
     return ParsedFeed(
         articles,
         problems,
-        title=html_to_text(parsed.feed.get("title", "")),
-        version=str(parsed.get("version") or ""),
-        encoding=str(parsed.get("encoding") or ""),
-        ttl=parsed.feed.get("ttl"),
+        title=html_to_text(channel.get("title", "")),
+        version=version,
+        encoding=encoding,
+        ttl=channel.get("ttl"),
         entries=len(found),
         published=[a.published for a in articles if a.published is not None],
     )
