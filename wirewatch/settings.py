@@ -121,6 +121,7 @@ class EmailSettings(_Section):
     ssl: bool = Field(False, description="implicit TLS (port 465)")
     username: str | None = None
     password: SecretStr | None = None
+    ca_certs: Path | None = Field(None, description="CA bundle for the server; unset = system CAs")
     sender: str = "wirewatch@localhost"
     recipients: list[str] = Field(default_factory=list)
     timeout: float = Field(10.0, gt=0)

@@ -179,15 +179,14 @@ class EmailChannel(Channel):
         assert s.host is not None
         try:
             smtp: smtplib.SMTP
+            tls = ssl.create_default_context(cafile=str(s.ca_certs) if s.ca_certs else None)
             if s.ssl:
-                smtp = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
-                )
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=tls)
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             with smtp:
                 if s.starttls and not s.ssl:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=tls)
                 if s.username and s.password is not None:
                     smtp.login(s.username, s.password.get_secret_value())
                 smtp.send_message(self.message(alert))

@@ -176,6 +176,7 @@ class Notifier:
         self.dead_letters = dead_letters
         self.stop = stop
         self.tracker = OffsetTracker()
+        self._warned: set[str] = set()
         self._workers_stop = threading.Event()
         self.workers = {
             c.name: ChannelWorker(c, queue_size, self._failed, self._workers_stop) for c in channels
@@ -216,6 +217,14 @@ class Notifier:
             return
         if not alert.notify:
             return  # only a count update of an alert already delivered
+        missing = set(alert.channels) - set(self.workers) - self._warned
+        if missing:
+            # Said once per channel: the rule routes to a channel these settings leave off.
+            self._warned |= missing
+            log.warning(
+                "a rule asks for channels that are not configured",
+                extra={"rule": alert.rule, "channels": ",".join(sorted(missing))},
+            )
         wanted = [
             w
             for name, w in self.workers.items()

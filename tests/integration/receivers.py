@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from wirewatch.embedded import free_port
 
@@ -109,15 +111,42 @@ class _Handler:
 
 
 class SmtpReceiver:
-    """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
+    """A real SMTP server (aiosmtpd) that keeps every message it accepts; with ``tls`` (a
+    certificate and key file) it requires STARTTLS, with ``login`` (user, password) AUTH."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None
+    ) -> None:
         # aiosmtpd logs "%r connection lost" with a tuple argument that logging cannot format.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.messages: list[tuple[list[str], Message, float]] = []
         self.lock = threading.Lock()
         self.port = free_port()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            options.update(tls_context=context, require_starttls=True)
+        if login is not None:
+
+            def authenticate(
+                server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+            ) -> AuthResult:
+                ok = (
+                    isinstance(data, LoginPassword)
+                    and (
+                        data.login.decode(),
+                        data.password.decode(),
+                    )
+                    == login
+                )
+                return AuthResult(success=ok, handled=False)
+
+            options.update(authenticator=authenticate, auth_required=True)
+            options.setdefault("auth_require_tls", tls is not None)
+        self.controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, **options
+        )
         self.controller.start()
 
     def received(self) -> list[tuple[list[str], Message, float]]:
@@ -126,3 +155,33 @@ class SmtpReceiver:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key), made with the openssl command."""
+    import subprocess
+
+    cert, key = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -7,16 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
 from pydantic import SecretStr
 
 from processors.alerts import Folder, load_rules
-from sinks.notifiers import Notifier, configured_channels, sign
+from sinks.notifiers import DeliveryError, EmailChannel, Notifier, configured_channels, sign
 from tests.alert_builders import BORRELL, EMBARGO, IRAN, article, statement
 from tests.helpers import read_topic, wait_for
-from tests.integration.receivers import HttpReceiver, SmtpReceiver
+from tests.integration.receivers import HttpReceiver, SmtpReceiver, self_signed_certificate
 from wirewatch.alerts import Alert
 from wirewatch.kafka import DeadLetters, ensure_topics, make_consumer, make_producer
 from wirewatch.schema import DeadLetter
@@ -203,3 +204,31 @@ def test_a_hung_webhook_does_not_stall_the_other_channels_and_its_failure_is_rec
     finally:
         webhook.release()
         running.close()
+
+
+def test_email_goes_over_starttls_with_login_and_a_wrong_password_is_not_retried(
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server = SmtpReceiver(tls=(cert, key), login=("desk", "pa55"))
+    try:
+        options = {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "starttls": True,
+            "username": "desk",
+            "ca_certs": cert,
+            "recipients": ["desk@example.org"],
+        }
+        alert = sanctions_alert(statement())
+        EmailChannel(EmailSettings.model_validate({**options, "password": "pa55"})).send(alert)
+        [(_, mail, _)] = server.received()
+        assert mail["X-Wirewatch-Alert-Id"] == alert.id
+
+        wrong = EmailChannel(EmailSettings.model_validate({**options, "password": "nope"}))
+        with pytest.raises(DeliveryError) as refused:
+            wrong.send(alert)
+        assert not refused.value.retryable
+        assert "nope" not in str(refused.value)
+    finally:
+        server.close()

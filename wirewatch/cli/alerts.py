@@ -27,41 +27,26 @@ RulesOption = Annotated[
 ]
 
 
-def _article_from_text(path: Path, text: str, html: bool) -> Article:
-    from wirewatch.schema import Article
-
-    if html:
-        import trafilatura
-
-        text = trafilatura.extract(text) or ""
-    uri = path.resolve().as_uri() if str(path) != "-" else "stdin:"
-    return Article.new(
-        feed=uri, source=path.name or "stdin", url=uri, guid=uri, title="", text=text.strip()
-    )
-
-
 def load_articles(path: Path) -> list[Article]:
-    """Article JSON (one object, or one per line), HTML, or plain text from ``path``."""
+    """Article JSON (one object, or one per line), or HTML or plain text read by the
+    enrichment's own loader (``wirewatch enrich`` reads files the same way)."""
+    from processors.nlp.inputs import read_articles
     from wirewatch.schema import Article
 
     try:
-        data = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    stripped = data.lstrip()
-    if stripped.startswith("{"):
-        lines = [line for line in data.splitlines() if line.strip()]
-        chunks = [data] if len(lines) == 1 or not lines[0].rstrip().endswith("}") else lines
-        try:
-            return [Article.model_validate_json(chunk) for chunk in chunks]
-        except ValidationError as exc:
-            raise ConfigError(f"{path}: not an article record:\n{exc}") from exc
-    is_html = path.suffix.lower() in (".html", ".htm") or stripped[:15].lower().startswith(
-        ("<!doctype html", "<html")
-    )
-    return [_article_from_text(path, data, is_html)]
+    text = data.decode("utf-8", errors="replace")
+    if not text.lstrip().startswith("{"):
+        return read_articles(str(path), data)
+    # JSON must be an article: say why it is not, rather than alerting on its text.
+    lines = [line for line in text.splitlines() if line.strip()]
+    chunks = lines if len(lines) > 1 and lines[0].rstrip().endswith("}") else [text]
+    try:
+        return [Article.model_validate_json(chunk) for chunk in chunks]
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: not an article record:\n{exc}") from exc
 
 
 def _print_alert(alert: Alert) -> None:
