@@ -154,8 +154,14 @@ class StatementFinder:
 
         for i, sent in enumerate(sents):
             f = self._reported(sent, in_quote, resolve)
-            if f is None and i in topical:
-                f = self._action(sent, resolve)
+            if i in topical and (f is None or (f.cue is not None and f.cue.dep_ != "ROOT")):
+                # "Moscow banned ... in what the ministry said was a response": the main
+                # clause's actor, not a speaker in a subordinate clause, owns the sentence.
+                act = self._action(sent, resolve)
+                if act is not None and (
+                    f is None or (act.cue is not None and act.cue.dep_ == "ROOT")
+                ):
+                    f = act
             if f is not None and f.speaker is not None:
                 found[i] = f
                 _remember(last, f.speaker)
