@@ -209,6 +209,8 @@ class StatementFinder:
             # A name after "according to" wins over the description before it
             # ("according to ex-President of Poland Aleksander Kwaśniewski").
             named = [t for t in toks if t.ent_type_ in ("PERSON", "ORG", "GPE")]
+            if toks and toks[0].pos_ == "PRON":
+                named = toks[:1]  # "according to him, Germany ...": him
             for t in [*named, *toks]:
                 if t.pos_ in ("PROPN", "NOUN", "PRON"):
                     speaker = resolve(t)
