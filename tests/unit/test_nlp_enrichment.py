@@ -185,3 +185,30 @@ def test_a_batch_with_one_bad_article_still_enriches_the_others(enricher: Enrich
     assert all(isinstance(r, Article) for r in results)
     first = results[0]
     assert isinstance(first, Article) and first.statements
+
+
+def test_a_bare_ministry_is_the_one_of_the_state_before_it(enricher: Enricher) -> None:
+    out = enricher.enrich(
+        article(
+            "Britain and Ukraine discussed the war. Russia's ministry of defence said the "
+            "strikes had hit depots. Later the Ministry of Defence in London disagreed."
+        )
+    )
+    names = {(m.text, e.name) for e in out.entities for m in e.mentions}
+    assert ("ministry of defence", "Russian Defence Ministry") in names
+    assert ("Ministry of Defence", "UK Ministry of Defence") in names
+    speakers = [s.speaker.name for s in out.statements if s.speaker]
+    assert speakers[0] == "Russian Defence Ministry"
+
+
+def test_a_quotation_over_several_sentences_is_one_statement(enricher: Enricher) -> None:
+    out = enricher.enrich(
+        article(
+            '"The embargo must stay," Kaja Kallas said. "It is working. Lifting it now would '
+            'reward aggression."'
+        )
+    )
+    (s,) = out.statements
+    assert s.speaker is not None and s.speaker.name == "Kaja Kallas"
+    assert s.text.endswith('aggression."') and s.kind == "quote"
+    assert s.stance == "support"
