@@ -106,6 +106,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--new", type=int, default=2, help="new items per feed per round")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--parse-processes", type=int, default=1, help="parser workers (0 = a thread)"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -123,6 +126,7 @@ def main() -> None:
             per_host_min_gap=0.0,
             timeout=60.0,
             read_timeout=60.0,
+            parse_processes=args.parse_processes,
         )
         baseline_mb = _rss_mb()
         workers_mb: list[float] = []
@@ -172,7 +176,7 @@ def main() -> None:
     plain_s = min(t for t, _ in plain)
     print(
         f"poll benchmark: {args.feeds} feeds x 20 items, {args.new} new per feed per round, "
-        f"concurrency {args.concurrency}"
+        f"concurrency {args.concurrency}, parser processes {args.parse_processes}"
     )
     print(
         f"plain asyncio+aiohttp+feedparser loop (no conditional GET): {plain_s:.2f} s per round "

@@ -65,6 +65,7 @@ class FeedPoller:
             min_gap=settings.per_host_min_gap,
         )
         self.parsing = parsing or Parsing(0)
+        self._processing = asyncio.Semaphore(settings.concurrency)
         self.items = ItemPublisher(state, publisher, cluster_id, fulltext, settings.full_text)
 
     async def poll_once(self, feed: FeedConfig) -> PollResult:
@@ -87,8 +88,11 @@ class FeedPoller:
             if body_hash == state.body_hash and state.cluster_id == self.cluster_id:
                 # Same bytes as last time from a server without validators: nothing to parse.
                 return self._record(state, feed, PollResult("unchanged"), result)
-            parsed = await self.parsing.parse(result.content, result.headers, feed)
-            published = await self.items.publish(parsed.articles, feed)
+            # Bounded like fetching: a burst of changed feeds must not hold every parsed
+            # article and Kafka future in memory at once.
+            async with self._processing:
+                parsed = await self.parsing.parse(result.content, result.headers, feed)
+                published = await self.items.publish(parsed.articles, feed)
         except FetchFailed as exc:
             outcome = PollResult(
                 "gone" if exc.kind == "gone" else "error",
