@@ -28,9 +28,7 @@ def _poller(
     ensure_topics(bootstrap, settings.kafka)
     state = StateStore(tmp_path / "producer.sqlite3")
     publisher = Publisher(make_producer(bootstrap, **producer_options), settings.kafka.topics.raw)
-    fetcher = Fetcher(
-        user_agent="wirewatch-test", limits=Limits(total=2.0, connect=1.0, read=2.0)
-    )
+    fetcher = Fetcher(user_agent="wirewatch-test", limits=Limits(total=2.0, connect=1.0, read=2.0))
     producer_settings = settings.producer.model_copy(
         update={"min_interval": 0.2, "per_host_min_gap": 0.0, "per_host_concurrency": 4}
     )
