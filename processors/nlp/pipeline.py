@@ -109,6 +109,7 @@ class Enricher:
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.nlp = load_model(model_name)
+        self.nlp.max_length = max(self.nlp.max_length, max_chars + 1)
         self.lex = lexicons()
         self.gazetteer = Gazetteer(self.nlp)
         self.resolver = EntityResolver(self.gazetteer)
