@@ -222,8 +222,10 @@ class FeedPoller:
         state = self.state.feed(feed.url)
         if state.retired:
             return None
-        if state.cluster_id != self.cluster_id or state.next_poll is None:
-            return 0.0  # a new broker, or a new feed: poll now
+        if state.next_poll is None:
+            return 0.0  # a new feed: poll now
+        if state.cluster_id != self.cluster_id and not state.failures:
+            return 0.0  # a new broker needs everything again; a failing feed keeps its backoff
         return max(0.0, state.next_poll - time.time())
 
     async def _feed_loop(self, feed: FeedConfig, stop: asyncio.Event) -> None:

@@ -202,6 +202,8 @@ def test_failing_and_hostile_feeds_are_each_reported_and_never_hold_up_a_good_on
 
     failed("/throttled.xml", "throttled", "HTTP 429")
     assert rig.state.feed(feeds["/throttled.xml"].url).next_poll >= time.time() + 110  # type: ignore[operator]
+    restarted = rig.poller([feeds["/throttled.xml"]])
+    assert (restarted._first_delay(feeds["/throttled.xml"]) or 0) > 100, "a restart keeps it"
     failed("/unavailable.xml", "throttled", "HTTP 503")
     failed("/drip.xml", "timeout", "no complete response within 1.5 s")
     failed("/loop-a.xml", "redirects", "redirect loop")
