@@ -188,13 +188,24 @@ class AlertSink(BatchingSink):
         self.client.close()
 
 
-def _thread(name: str, target: Callable[[], None]) -> threading.Thread:
+def _thread(name: str, target: Callable[[], None], stop: threading.Event) -> threading.Thread:
+    """Run ``target`` until ``stop``; if it fails, log it and start it again with backoff,
+    so a bug or an outage never leaves the stage running without alerts."""
+
     def guarded() -> None:
-        try:
-            target()
-        except Exception:
-            log.exception("alerts thread failed", extra={"thread": name})
-            raise
+        failures = 0
+        while not stop.is_set():
+            try:
+                target()
+                return
+            except Exception:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.exception(
+                    "alerts thread failed; restarting",
+                    extra={"thread": name, "retry_in_s": delay},
+                )
+                stop.wait(delay)
 
     thread = threading.Thread(target=guarded, name=name, daemon=True)
     thread.start()
@@ -257,5 +268,6 @@ def start(settings: Settings, bootstrap: str, es_url: str, stop: threading.Event
             consumer.close()
 
     return AlertStage(
-        [_thread("alerts-notify", notify), _thread("alerts-index", index_alerts)], producer
+        [_thread("alerts-notify", notify, stop), _thread("alerts-index", index_alerts, stop)],
+        producer,
     )
