@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from elastic_transport import TransportError
 from elasticsearch import helpers
 
 from sinks import metrics
@@ -194,12 +195,15 @@ def outage_memory(bootstrap: str, es_url: str, outage: float, rate: int) -> None
                 time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
             print(f"  {phase:>6}: {sent} published, sink peak RSS {peak / 1024:.0f} MB", flush=True)
         producer.flush()
-        client = make_client(es_url, ElasticsearchSettings())
+        client = make_client(es_url, ElasticsearchSettings(request_timeout=120))
         deadline = time.monotonic() + 300
         count = 0
         while time.monotonic() < deadline:
-            client.indices.refresh(index=alias)
-            count = int(client.count(index=alias)["count"])
+            try:
+                client.indices.refresh(index=alias)
+                count = int(client.count(index=alias)["count"])
+            except TransportError:
+                pass  # osmem busy with the backlog: ask again
             peak = max(peak, _rss_peak(sink.pid))
             if count >= sent:
                 break

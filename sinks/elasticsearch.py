@@ -173,9 +173,11 @@ class ArticleSink(BatchingSink):
             )
         except (TransportError, ApiError) as exc:
             status = getattr(exc, "status_code", None)
+            if status == 413:
+                return self._split(latest, dead, superseded)
             if isinstance(exc, ApiError) and status not in _RETRYABLE_STATUS:
-                # A 4xx on the whole request (e.g. 401, 403, 413) is a configuration problem
-                # no record can be blamed for: retry, loudly, rather than dead-letter them all.
+                # A 4xx on the whole request (e.g. 401, 403) is a configuration problem no
+                # record can be blamed for: retry, loudly, rather than dead-letter them all.
                 log.error("the index refused the bulk request", extra={"status": status})
             return BatchResult(
                 dead_lettered=dead,
@@ -214,6 +216,32 @@ class ArticleSink(BatchingSink):
             dead_lettered=dead,
             retry=retry,
             retry_reason=reason,
+        )
+
+    def _split(
+        self, latest: dict[str, tuple[Article, SourceRecord]], dead: int, superseded: int
+    ) -> BatchResult:
+        """413: the request is above the server's ``http.max_content_length`` (10 MB on
+        some hosted clusters). Halve the batch; a single document that is still too large
+        is dead-lettered."""
+        records = [rec for _, rec in latest.values()]
+        if len(records) == 1:
+            (article, record), *_ = latest.values()
+            self._reject(
+                record,
+                "too_large",
+                "rejected by the index (HTTP 413): larger than its http.max_content_length",
+                article.id,
+            )
+            return BatchResult(dead_lettered=dead + 1, stale=superseded)
+        half = len(records) // 2
+        first, second = self.write_batch(records[:half]), self.write_batch(records[half:])
+        return BatchResult(
+            written=first.written + second.written,
+            stale=first.stale + second.stale + superseded,
+            dead_lettered=first.dead_lettered + second.dead_lettered + dead,
+            retry=first.retry + second.retry,
+            retry_reason=first.retry_reason or second.retry_reason,
         )
 
     def close(self) -> None:
