@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import settings_env
 from tests.helpers import wait_for
 from tests.integration.sinkkit import article, fast, indexed_ids, publish_articles, sink_thread
+from tests.integration.stages import clean_env
 from wirewatch.elastic import make_client
 from wirewatch.query import SearchFilters, search_articles
 from wirewatch.schema import EntityRef, Statement
@@ -66,3 +71,14 @@ def test_statement_filters_match_within_one_statement_and_dates_and_sources_narr
         assert ids(until=datetime(2024, 1, 3, tzinfo=UTC)) == {lavrov_for.id}
     finally:
         es.close()
+
+    filters = ["--speaker", "Sergey Lavrov", "--stance", "support", "--topic", "sanctions"]
+    done = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "search", "--json", *filters, "--since", "2024-01-01"],
+        env=clean_env(**settings_env(settings)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == [lavrov_for.id]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from wirewatch.cli._common import app, elasticsearch_url, kafka_url, settings, stop_on_signals
 from wirewatch.errors import ConfigError
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """Times without a zone are UTC, as everywhere in wirewatch."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 def _topic(name: str) -> str:
@@ -61,8 +66,8 @@ def replay(
         tuple(partition or ()),
         from_offset,
         to_offset,
-        since.astimezone() if since else None,
-        until.astimezone() if until else None,
+        _utc(since),
+        _utc(until),
         stage,
     )
     producer = make_producer(bootstrap)

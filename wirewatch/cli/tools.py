@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from wirewatch.cli._common import app, elasticsearch_url, settings
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """Times without a zone are UTC, as everywhere in wirewatch."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 @app.command()
@@ -48,8 +53,8 @@ def search(
         topic=topic,
         stance=stance,
         source=source,
-        since=since.astimezone() if since else None,
-        until=until.astimezone() if until else None,
+        since=_utc(since),
+        until=_utc(until),
     )
     client = make_client(elasticsearch_url(s), s.elasticsearch)
     try:
