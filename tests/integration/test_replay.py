@@ -90,3 +90,23 @@ def test_a_topic_range_replayed_to_the_processors_lands_on_the_raw_topic(
     assert f"re-published {len(in_partition) - 1}" in out
     raw = read_topic(settings.kafka.url or "", settings.kafka.topics.raw)
     assert sorted(r.key for r in raw) == sorted(r.key for r in in_partition[1:])
+
+
+def test_a_truncated_dead_letter_is_replayed_from_the_full_record_it_points_at(
+    settings: Settings,
+) -> None:
+    settings = fast(settings, max_document_bytes=1024 * 1024, dlq_max_original_bytes=16 * 1024)
+    big = article(7, text="embargo " * 300_000)  # ~2.4 MB: above the limit, then allowed
+    publish_articles(settings, [big, article(8)])
+    with sink_thread(settings):
+        wait_for(
+            lambda: read_topic(settings.kafka.url or "", settings.kafka.topics.dlq),
+            60,
+            "the large article's dead letter",
+        )
+        wait_for(lambda: indexed_ids(settings) == [article(8).id], 30, "the small one")
+    # The fix: allow larger documents. The letter holds 16 KB; the replay reads the original.
+    fixed = fast(settings, max_document_bytes=8 * 1024 * 1024)
+    out = _replay(fixed, "dlq")
+    assert "indexed 1" in out, out
+    assert sorted(indexed_ids(settings)) == sorted([big.id, article(8).id])
