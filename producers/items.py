@@ -97,15 +97,13 @@ class ItemPublisher:
                 for (a, _, key), r in zip(todo, records, strict=True)
             ]
             self.state.add_pending(self.cluster_id, pending)
-            results = await asyncio.gather(
-                *(self.publisher.publish(r) for r in records), return_exceptions=True
-            )
+            results = await self.publisher.publish_many(records)
         finally:
             self._in_flight -= ids
-        failure: BaseException | None = None
+        failure: ServiceError | None = None
         acked: list[Pending] = []
         for (_, is_update, _), item, result in zip(todo, pending, results, strict=True):
-            if isinstance(result, BaseException):
+            if isinstance(result, ServiceError):
                 failure = failure or result
                 continue
             acked.append(item)
