@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from processors.nlp.gazetteer import Candidate, Gazetteer
 from processors.nlp.resources import GazetteerEntry, lexicons
@@ -147,6 +147,14 @@ class ArticleEntities:
         return sorted(result, key=lambda e: (-len(e.mentions), e.name))
 
 
+def _acts(span: Span) -> bool:
+    """Is this place name the doer: a subject, a possessor or a passive agent?"""
+    head = span.root
+    if head.dep_ in ("nsubj", "nsubjpass", "poss"):
+        return True
+    return head.dep_ == "pobj" and head.head.dep_ == "agent"
+
+
 def _replace_key(r: Resolved, other: Resolved) -> Resolved:
     return Resolved(
         key=other.key,
@@ -264,6 +272,12 @@ class EntityResolver:
     def _resolved(self, doc: Doc, field: Field, c: Candidate, key: str) -> Resolved:
         entry = self.gaz.entries[key]
         span = doc[c.start : c.end]
+        cue = f"gazetteer:{c.kind}"
+        state = self.capitals.get(key)
+        if state is not None and _acts(span):
+            # "Moscow is confident", "London's drive", "by Washington": the capital stands
+            # for its state; "strikes on Kyiv" and datelines stay the city.
+            entry, key, cue = state, state.key, cue + ":metonymy"
         return Resolved(
             key=key,
             name=entry.name,
@@ -276,7 +290,7 @@ class EntityResolver:
             start_char=span.start_char,
             end_char=span.end_char,
             text=span.text,
-            cue=f"gazetteer:{c.kind}",
+            cue=cue,
         )
 
     def _ner(self, doc: Doc, field: Field, taken: set[int]) -> list[Resolved]:
