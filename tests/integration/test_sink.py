@@ -97,7 +97,7 @@ def test_a_sink_killed_mid_batch_and_restarted_ends_with_exactly_the_published_s
     settings: Settings, tmp_path: Path
 ) -> None:
     settings = fast(settings, batch_size=100)
-    published = [article(n) for n in range(1500)]
+    published = [article(n) for n in range(800)]
     publish_articles(settings, published)
     log = tmp_path / "sink.log"
     first = start_sink_process(settings, log)
