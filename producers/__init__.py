@@ -3,10 +3,11 @@
 Public surface: :func:`run` (the long-running stage), :func:`load_feeds`, :class:`FeedConfig`.
 
 Inside: ``feeds`` (the list), ``fetcher`` (HTTP with limits), ``politeness`` (per-host
-limits), ``schedule`` (when to poll next), ``parser`` with ``encoding`` and ``xmlguard``
-(bytes to articles), ``fulltext`` and ``robots`` (article pages), ``items`` (dedupe and
-publish), ``state`` and ``recovery`` (what was published, across crashes), ``scheduler``
-(the per-feed loops), ``publisher`` (Kafka), ``metrics``.
+limits), ``schedule`` (when to poll next), ``parser`` with ``encoding``, ``xmlguard`` and
+``fastrss`` (bytes to articles), ``parsing`` (where parsing runs), ``fulltext`` and
+``robots`` (article pages), ``items`` (dedupe and publish), ``state`` and ``recovery``
+(what was published, across crashes), ``scheduler`` (the per-feed loops), ``publisher``
+(Kafka), ``metrics``.
 """
 
 from __future__ import annotations
