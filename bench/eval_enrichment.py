@@ -176,6 +176,10 @@ def score(item: Annotated, out: Article, s: Score) -> None:
                 s.misses.append(
                     f"{item.name}: topic {got.topics} lacks {st['topics'][0]}: {got.text[:70]}"
                 )
+        if st.get("target"):
+            s.c["tgt"] += 1
+            if got.target is not None and norm(got.target.name) == norm(st["target"]):
+                s.c["tgt_ok"] += 1
         if st.get("stance"):
             s.c["sta"] += 1
             s.c["sta_sanc"] += sanctions
@@ -280,6 +284,7 @@ def main() -> None:
         ("topic accuracy (first topic)", "top_ok", "top"),
         ("stance accuracy", "sta_ok", "sta"),
         ("stance accuracy, sanctions", "sta_sanc_ok", "sta_sanc"),
+        ("target accuracy (where annotated)", "tgt_ok", "tgt"),
     ]
     print(f"{len(items)} articles enriched in {seconds:.1f} s\n")
     print(f"{'measure':<40} {'seed':>16} {'annotated':>16}")

@@ -81,10 +81,14 @@ class ArticleEntities:
     """The resolved mentions of one article, with lookups for statement attribution."""
 
     def __init__(
-        self, mentions: dict[Field, list[Resolved]], capitals: dict[str, GazetteerEntry]
+        self,
+        mentions: dict[Field, list[Resolved]],
+        capitals: dict[str, GazetteerEntry],
+        demonyms: dict[str, GazetteerEntry] | None = None,
     ) -> None:
         self.mentions = mentions
         self.capitals = capitals  # entity key of a capital -> its state
+        self.demonyms = demonyms or {}  # "russian" -> Russia
         self._by_token: dict[Field, dict[int, Resolved]] = {}
         for field, found in mentions.items():
             index: dict[int, Resolved] = {}
@@ -98,8 +102,11 @@ class ArticleEntities:
         return self._by_token.get(field, {}).get(token)
 
     def as_actor(self, r: Resolved) -> Resolved:
-        """A capital speaking or acting stands for its state ("Moscow is confident")."""
+        """A capital speaking or acting stands for its state ("Moscow is confident"), and so
+        does a demonym ("sanctions on Russian banks" hit Russia)."""
         state = self.capitals.get(r.key)
+        if state is None and r.type == "NORP":
+            state = self.demonyms.get(r.name.lower())
         if state is None:
             return r
         return Resolved(
@@ -175,6 +182,9 @@ def _replace_key(r: Resolved, other: Resolved) -> Resolved:
 class EntityResolver:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gaz = gazetteer
+        self.demonyms = {
+            d.lower(): e for e in gazetteer.entries.values() if e.type == "GPE" for d in e.demonyms
+        }
         self.capitals = {
             e.key: self.gaz.by_name[e.capital_of]
             for e in gazetteer.entries.values()
@@ -202,7 +212,7 @@ class EntityResolver:
         self._link_surnames(mentions)
         for found in mentions.values():
             found.sort(key=lambda r: r.start)
-        return ArticleEntities(mentions, self.capitals)
+        return ArticleEntities(mentions, self.capitals, self.demonyms)
 
     def _accept(
         self,

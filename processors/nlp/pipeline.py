@@ -15,7 +15,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from processors.nlp.entities import ArticleEntities, EntityResolver, Field
+from processors.nlp.entities import ArticleEntities, EntityResolver, Field, Resolved
 from processors.nlp.gazetteer import Gazetteer
 from processors.nlp.resources import lexicons
 from processors.nlp.stance import DocCues, StanceLabeller, topic_hits
@@ -230,6 +230,7 @@ class Enricher:
             for i, s in enumerate(doc.sents)
             if any(s.start_char <= c < s.end_char for c in starts)
         }
+        parties = StanceLabeller.parties(list(doc.sents), fld, ents, cues)
         result: list[Statement] = []
         previous: Statement | None = None
         for found in self.finder.find(doc, fld, ents, topical):
@@ -242,7 +243,7 @@ class Enricher:
                 and _REFERS_BACK.search(found.sent.text)
             ):
                 inherited = previous.topics
-            statement = self._statement(found, fld, ents, inherited, cues)
+            statement = self._statement(found, fld, ents, inherited, cues, parties)
             if found.kind == "action" and "sanctions" not in statement.topics:
                 continue
             result.append(statement)
@@ -256,11 +257,12 @@ class Enricher:
         ents: ArticleEntities,
         inherited: list[str] | None,
         cues: DocCues,
+        parties: list[Resolved],
     ) -> Statement:
         sent = found.sent
         speaker = found.speaker
         labels = self.labeller.label(
-            sent, fld, ents, speaker.key if speaker else None, inherited, found.cue, cues
+            sent, fld, ents, speaker.key if speaker else None, inherited, found.cue, cues, parties
         )
         stance = labels.stance
         evidence = list(labels.evidence)

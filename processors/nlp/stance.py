@@ -119,6 +119,7 @@ class StanceLabeller:
         inherited: list[str] | None = None,
         verb: Token | None = None,
         cues: DocCues | None = None,
+        parties: list[Resolved] | None = None,
     ) -> Labels:
         """``verb`` is the statement's own reporting or action word: when it is itself a cue
         and governs the topic's words ("rejected calls for sanctions", "did not adopt the
@@ -193,7 +194,20 @@ class StanceLabeller:
         elif stance != "neutral":
             target_role = "measure"
         if target is None and primary == "sanctions":
-            target = self._default_party(ents, speaker_key)
+            # A state named after the measure ("a ban on gas imports from Russia"), else the
+            # state the article is most about; never the speaker itself.
+            first_term = hits[primary][0].start() + base if primary in hits else base
+            after = [
+                r
+                for r in ents.mentions.get(fld, [])
+                if r.type in ("GPE", "NORP")
+                and first_term <= r.start_char < sent.end_char
+                and ents.as_actor(r).type == "GPE"
+                and ents.as_actor(r).key != speaker_key
+            ]
+            target = ents.as_actor(after[0]) if after else None
+            if target is None:
+                target = next((p for p in (parties or []) if p.key != speaker_key), None)
             if target is not None:
                 target_role = "party"
                 evidence.append(
@@ -202,7 +216,7 @@ class StanceLabeller:
                         target.start_char,
                         target.end_char,
                         target.field,
-                        "target:most-mentioned-state",
+                        "target:party-of-the-article",
                     )
                 )
         return Labels(topics, stance, _ref(target) if target else None, target_role, evidence)
@@ -321,18 +335,25 @@ class StanceLabeller:
         return None
 
     @staticmethod
-    def _default_party(ents: ArticleEntities, speaker_key: str | None) -> Resolved | None:
-        # Sanctions news without a stated party is about the state the article is about.
+    def parties(
+        doc_sents: list[Span], fld: Field, ents: ArticleEntities, cues: DocCues
+    ) -> list[Resolved]:
+        """States the article's sanctions sentences name, most often first: the party a
+        sanctions statement is about when it names none ("Orbán urged leaders to change the
+        sanctions policy" in an article about sanctions on Russia)."""
+        starts = [h.s for h in cues.topics.get("sanctions", [])]
         counts: Counter[str] = Counter()
         first: dict[str, Resolved] = {}
-        for found in ents.mentions.values():
-            for r in found:
-                if (r.type == "GPE" and r.canonical_id is not None) or r.type == "GPE":
-                    counts[r.key] += 1
-                    first.setdefault(r.key, r)
-        if not counts:
-            return None
-        return first[counts.most_common(1)[0][0]]
+        for sent in doc_sents:
+            if not any(sent.start_char <= c < sent.end_char for c in starts):
+                continue
+            for r in ents.mentions.get(fld, []):
+                if sent.start_char <= r.start_char < sent.end_char:
+                    state = ents.as_actor(r)
+                    if state.type == "GPE":
+                        counts[state.key] += 1
+                        first.setdefault(state.key, state)
+        return [first[key] for key, _ in counts.most_common()]
 
 
 def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
