@@ -1,5 +1,6 @@
 """Enriched articles -> ``wirewatch process`` (alert agents) -> ``wirewatch sink`` (alerts
-index + notifier) -> a real webhook receiver; state that survives a worker restart."""
+index + notifier) -> a real webhook receiver; fold state that survives a worker restart and a
+rebalance."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.integration.receivers import HttpReceiver
 from tests.integration.stages import clean_env
 from wirewatch.elastic import make_client
 from wirewatch.kafka import ensure_topics
-from wirewatch.schema import Article
+from wirewatch.schema import Article, EntityRef
 from wirewatch.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,7 @@ def stage(name: str, env: dict[str, str], log_dir: Path) -> Iterator[subprocess.
                 proc.wait()
 
 
-def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_restart(
+def test_alerts_are_raised_once_and_folded_across_a_worker_restart_and_a_rebalance(
     settings: Settings, tmp_path: Path
 ) -> None:
     bootstrap = settings.kafka.url or ""
@@ -79,7 +80,11 @@ def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_res
         return [h["_source"] for h in hits["hits"]["hits"]]
 
     def sanctions_hooks() -> list[dict[str, Any]]:
-        return [r.json() for r in webhook.received() if r.json()["rule"] == SANCTIONS]
+        return [
+            r.json()
+            for r in webhook.received()
+            if r.json()["rule"] == SANCTIONS and r.json()["speaker"] == "Sergey Lavrov"
+        ]
 
     logs = tmp_path / "logs"
     repeat = statement("Russia suggests imposing a full trade-economic embargo on IS territory")
@@ -105,7 +110,7 @@ def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_res
                 assert alias in es.indices.get_alias(index=month)[month]["aliases"]
 
             # A new worker recovers the tables from their changelog topics.
-            with stage("process", env, logs):
+            with stage("process", env, logs / "b") as worker_b:
                 # The first statement again from a second feed (seen), and a third one by
                 # the same speaker on the same target inside the hour (folded).
                 third = statement("Moscow insists on the embargo against Islamic State")
@@ -124,7 +129,33 @@ def test_alerts_are_raised_once_delivered_indexed_and_folded_across_a_worker_res
                     "the third statement folded into the same alert after the restart",
                 )
                 assert len(alert_docs()) == 1, "the restart must not open a second alert"
+                assert len(sanctions_hooks()) == 1
                 assert docs[0]["quotes"][-1] == third.text
+
+                # A rebalance: a second worker joins and takes partitions over, then the
+                # first leaves; whoever owns the fold now must know its state.
+                with stage("process", env, logs / "c"):
+                    probes = iter(range(1, 1000))
+
+                    def second_worker_raised_an_alert() -> bool:
+                        n = next(probes)
+                        speaker = EntityRef(name=f"Probe Speaker {n}", type="PERSON")
+                        publish(article(statement(f"Sanctions probe {n}", speaker), guid=f"p{n}"))
+                        return "alert raised" in (logs / "c" / "process.log").read_text()
+
+                    wait_for(
+                        second_worker_raised_an_alert, 90, "the second worker to own partitions", 1
+                    )
+                    worker_b.send_signal(signal.SIGTERM)
+                    assert worker_b.wait(30) == 0
+                    fourth = statement("Russia will keep pressing for the embargo on the IS")
+                    publish(article(fourth, guid="wire-9"))
+                    docs = wait_for(
+                        lambda: [d for d in alert_docs() if d["count"] == 4],
+                        90,
+                        "the fourth statement folded after the rebalance",
+                    )
+                    assert docs[0]["quotes"][-1] == fourth.text
         assert len(sanctions_hooks()) == 1, "the desk hears about it once"
     finally:
         producer.close()
