@@ -11,7 +11,6 @@ that kind mentioned before.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +19,8 @@ from spacy.tokens import Doc, Span, Token
 from processors.nlp.entities import ArticleEntities, Field, Resolved
 from processors.nlp.resources import Lexicons
 
-_QUOTES = re.compile(r"“[^”]{2,}?”|\"[^\"]{2,}?\"|«[^»]{2,}?»")
+_OPEN = frozenset("“«")
+_CLOSE = frozenset("”»")
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 _GROUP_PRONOUNS = frozenset({"it", "they"})
 _FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
@@ -55,7 +55,29 @@ class Found:
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
+    """Quoted stretches, paired within each paragraph: curly quotes open and close, a
+    straight one toggles (feeds mix them: "conflict freeze”), and a quotation still open at
+    the end of its paragraph ends there (news reopens it in the next one)."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, ch in enumerate(text):
+        if ch == "\n" and start is not None and text.startswith("\n\n", i):
+            spans.append((start, i))
+            start = None
+        elif ch in _OPEN and start is None:
+            start = i
+        elif ch in _CLOSE and start is not None:
+            spans.append((start, i + 1))
+            start = None
+        elif ch == '"':
+            if start is None:
+                start = i
+            else:
+                spans.append((start, i + 1))
+                start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if b - a > 2]
 
 
 class StatementFinder:
