@@ -30,7 +30,9 @@ def build(settings: Settings, bootstrap: str) -> faust.App:
     topics = declare(app, settings.kafka.topics)
     enricher = Enricher(settings.processor.spacy_model, settings.processor.max_text_chars)
     enrich.register(app, topics, enricher)
-    alert.register(app, topics, rules, settings.kafka.partitions)
+    alert.register(
+        app, topics, rules, settings.kafka.partitions, settings.alerts.remember_days * 86400
+    )
     return app
 
 

@@ -132,6 +132,9 @@ class EmailSettings(_Section):
 class AlertSettings(_Section):
     rules_file: Path | None = Field(None, description="YAML alert rules; unset = built-in")
     throttle_seconds: float = Field(3600.0, gt=0, description="default fold window of a rule")
+    remember_days: float = Field(
+        7.0, gt=0, description="how long a statement stays seen (at least a rule's window)"
+    )
     index_prefix: str = Field("wirewatch-alerts", description="alerts alias and index prefix")
     log: bool = Field(True, description="write every alert as a structured log line")
     webhook: WebhookSettings = WebhookSettings()

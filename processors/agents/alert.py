@@ -2,9 +2,10 @@
 
 Two hops, because the fold's state must live with its key: ``alert-match`` tests every rule
 against every statement and re-keys each match by (rule, speaker, target) onto an internal
-topic; ``alert`` owns the partitions of those keys and folds them with two Faust tables
-(statements seen; open throttle windows). The tables are backed by changelog topics, so a
-restarted worker, or the worker that takes over a partition in a rebalance, recovers them.
+topic; ``alert`` owns the partitions of those keys and folds them with a Faust table (per key:
+the open throttle window and the statements seen lately). The table is backed by a changelog
+topic, so a restarted worker, or the worker that takes over a partition in a rebalance,
+recovers it.
 As in ``enrich``, every event is handled in its own ``try`` and failures go to ``news.dlq``.
 """
 
@@ -34,10 +35,18 @@ async def _send_and_wait(topic: faust.TopicT, key: bytes | None, value: bytes) -
     await pending
 
 
-def register(app: faust.App, topics: AgentTopics, rules: RuleSet, partitions: int) -> Any:
-    seen = app.Table("alert-seen", partitions=partitions, key_type=str, help="statements seen")
-    windows = app.Table(
-        "alert-windows", partitions=partitions, key_type=str, help="open throttle windows"
+def register(
+    app: faust.App,
+    topics: AgentTopics,
+    rules: RuleSet,
+    partitions: int,
+    remember_seconds: float = 7 * 86400,
+) -> Any:
+    folds = app.Table(
+        "alert-folds",
+        partitions=partitions,
+        key_type=str,
+        help="per (rule, speaker, target): the open window and the statements seen",
     )
 
     async def dead_letter(event: faust.EventT[bytes], stage: str, reason: str) -> None:
@@ -88,7 +97,7 @@ def register(app: faust.App, topics: AgentTopics, rules: RuleSet, partitions: in
             raw = event.value if isinstance(event.value, bytes) else b""
             try:
                 candidate = Candidate.from_bytes(raw)
-                raised = fold(candidate, seen, windows)
+                raised = fold(candidate, folds, remember_seconds=remember_seconds)
             except Exception as exc:
                 await dead_letter(
                     event, "processors.alert", f"alert fold failed: {type(exc).__name__}: {exc}"

@@ -5,8 +5,8 @@
 * repeats of one rule for one speaker and target inside the rule's throttle window fold into
   the first alert, whose ``count`` grows; only the first record is delivered to channels.
 
-:func:`fold` works on two mappings (statement ids seen, open windows): Faust tables in the
-agent, dicts in ``wirewatch alerts test``. It is idempotent for a redelivered candidate.
+:func:`fold` works on one mapping keyed by (rule, speaker, target): a Faust table in the agent,
+a dict in ``wirewatch alerts test``. It is idempotent for a redelivered candidate.
 """
 
 from __future__ import annotations
@@ -69,45 +69,50 @@ class Candidate(BaseModel):
 
 def fold(
     candidate: Candidate,
-    seen: MutableMapping[str, Any],
-    windows: MutableMapping[str, Any],
+    state: MutableMapping[str, Any],
     now: datetime | None = None,
+    remember_seconds: float = 7 * 86400,
 ) -> Alert | None:
-    """The alert record to emit for ``candidate``, or None when its statement was seen."""
-    now = now or datetime.now(UTC)
-    new = candidate.alert
-    seen_key = f"{new.rule}\x1f{new.statement_id}"
-    if seen.get(seen_key) is not None:
-        return None  # re-published, updated, carried by another feed, or redelivered
-    seen[seen_key] = now.timestamp()
+    """The alert record to emit for ``candidate``, or None when its statement was seen.
 
-    window = windows.get(candidate.throttle_key)
-    if window is not None and now.timestamp() - window["start"] < candidate.throttle_seconds:
-        first = Alert.model_validate(window["alert"])
+    ``state`` holds one record per (rule, speaker, target): the open window with its alert,
+    and the statements seen in the last ``remember_seconds`` (at least the window), so it
+    stays bounded however long the pipeline runs.
+    """
+    now = now or datetime.now(UTC)
+    at = now.timestamp()
+    new = candidate.alert
+    record = state.get(candidate.throttle_key) or {}
+    keep = max(remember_seconds, candidate.throttle_seconds)
+    seen = {sid: t for sid, t in record.get("seen", {}).items() if at - t < keep}
+    if new.statement_id in seen:
+        return None  # re-published, updated, carried by another feed, or redelivered
+    seen[new.statement_id] = at
+
+    if record.get("alert") is not None and at - record["start"] < candidate.throttle_seconds:
+        first = Alert.model_validate(record["alert"])
         quotes = list(first.quotes)
         if new.evidence not in quotes and len(quotes) < MAX_QUOTES:
             quotes.append(new.evidence)
-        folded = first.model_copy(
+        raised = first.model_copy(
             update={"count": first.count + 1, "last_seen": now, "quotes": quotes, "notify": False}
         )
-        windows[candidate.throttle_key] = {
-            "start": window["start"],
-            "alert": folded.model_dump(mode="json"),
-        }
-        return folded
-
-    raised = new.model_copy(
-        update={
-            "id": _digest(candidate.throttle_key, now.isoformat()),
-            "first_seen": now,
-            "last_seen": now,
-            "count": 1,
-            "notify": True,
-            "quotes": [new.evidence],
-        }
-    )
-    windows[candidate.throttle_key] = {
-        "start": now.timestamp(),
+        start = record["start"]
+    else:
+        raised = new.model_copy(
+            update={
+                "id": _digest(candidate.throttle_key, now.isoformat()),
+                "first_seen": now,
+                "last_seen": now,
+                "count": 1,
+                "notify": True,
+                "quotes": [new.evidence],
+            }
+        )
+        start = at
+    state[candidate.throttle_key] = {
+        "start": start,
         "alert": raised.model_dump(mode="json"),
+        "seen": seen,
     }
     return raised

@@ -61,9 +61,9 @@ def candidates(article: Article, rules: RuleSet, now: datetime | None = None) ->
 class Folder:
     """The fold with in-memory state: what one worker's tables would hold, for offline use."""
 
-    def __init__(self) -> None:
-        self.seen: dict[str, Any] = {}
-        self.windows: dict[str, Any] = {}
+    def __init__(self, remember_seconds: float = 7 * 86400) -> None:
+        self.state: dict[str, Any] = {}
+        self.remember_seconds = remember_seconds
 
     def alerts(
         self, articles: list[Article], rules: RuleSet, now: datetime | None = None
@@ -73,7 +73,7 @@ class Folder:
         latest: dict[str, Alert] = {}
         for article in articles:
             for candidate in candidates(article, rules, now):
-                alert = fold(candidate, self.seen, self.windows, now)
+                alert = fold(candidate, self.state, now, self.remember_seconds)
                 if alert is not None:
                     latest[alert.id] = alert
         return [a.model_copy(update={"notify": True}) for a in latest.values()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,16 +15,16 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
 class Tables:
-    def __init__(self) -> None:
-        self.seen: dict[str, Any] = {}
-        self.windows: dict[str, Any] = {}
+    def __init__(self, remember_seconds: float = 7 * 86400) -> None:
+        self.state: dict[str, Any] = {}
+        self.remember_seconds = remember_seconds
 
     def run(self, art: Any, at: datetime = T0) -> list[Alert]:
         out = []
         for c in candidates(art, RULES, at):
             if c.alert.rule != "statements about sanctions":
                 continue
-            alert = fold(c, self.seen, self.windows, at)
+            alert = fold(c, self.state, at, self.remember_seconds)
             if alert is not None:
                 out.append(alert)
         return out
@@ -85,10 +86,10 @@ def test_a_redelivered_candidate_changes_nothing() -> None:
     tables = Tables()
     art = article(statement())
     [c] = [c for c in candidates(art, RULES, T0) if c.alert.rule == "statements about sanctions"]
-    assert fold(c, tables.seen, tables.windows, T0) is not None
-    snapshot = (dict(tables.seen), dict(tables.windows))
-    assert fold(c, tables.seen, tables.windows, T0 + timedelta(seconds=1)) is None
-    assert (tables.seen, tables.windows) == snapshot
+    assert fold(c, tables.state, T0) is not None
+    snapshot = json.dumps(tables.state, sort_keys=True)
+    assert fold(c, tables.state, T0 + timedelta(seconds=1)) is None
+    assert json.dumps(tables.state, sort_keys=True) == snapshot
 
 
 def test_offline_evaluation_merges_an_article_repeating_itself_into_one_alert() -> None:
@@ -103,3 +104,16 @@ def test_statements_without_a_speaker_still_alert_and_fold_by_text() -> None:
     anon = statement("Sanctions on Iran will be extended, a source said", None, IRAN)
     assert len(tables.run(article(anon))) == 1
     assert tables.run(article(anon, guid="x"), T0 + timedelta(days=1)) == []
+
+
+def test_state_stays_bounded_statements_are_forgotten_after_the_retention() -> None:
+    tables = Tables(remember_seconds=2 * 86400)
+    assert len(tables.run(article(statement()))) == 1
+    for day in range(1, 6):
+        quote = statement(f"Russia repeats its call for an embargo, day {day}")
+        tables.run(article(quote, guid=f"d{day}"), T0 + timedelta(days=day))
+    [record] = tables.state.values()
+    assert len(record["seen"]) == 2  # days 4 and 5; older statements dropped
+    # a statement older than the retention counts as new again
+    [again] = tables.run(article(statement(), guid="late"), T0 + timedelta(days=6))
+    assert again.notify and again.count == 1

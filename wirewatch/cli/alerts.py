@@ -77,7 +77,7 @@ def test_rules(
 
         enricher = Enricher(s.processor.spacy_model, s.processor.max_text_chars)
         loaded = [a if a.enrichment else enricher.enrich(a) for a in loaded]
-    found = Folder().alerts(loaded, rule_set)
+    found = Folder(s.alerts.remember_days * 86400).alerts(loaded, rule_set)
     for alert in found:
         if as_json:
             print(json.dumps(alert.model_dump(mode="json"), ensure_ascii=False))
