@@ -188,22 +188,26 @@ class StatementFinder:
                 found[i] = f
                 _remember(last, f.speaker)
         # Quoted sentences without their own cue: the speaker of the quote's next attributed
-        # sentence, else of the statement just before ("..." he said. "..." -> same speaker).
+        # sentence ('"A. B," he said': read backwards so a run of them all reach the
+        # attribution), else of the statement just before ('"A," he said. "B."').
+        for i in range(len(sents) - 2, -1, -1):
+            nxt = found[i + 1]
+            if (
+                found[i] is None
+                and nxt is not None
+                and nxt.kind == "quote"
+                and nxt.speaker is not None
+                and self._quoted(sents[i], in_quote)
+                and in_quote(sents[i + 1].start_char + 1)
+            ):
+                found[i] = Found(sents[i], nxt.speaker, "quote", None, "quote-continuation")
         for i, sent in enumerate(sents):
             if found[i] is not None or not self._quoted(sent, in_quote):
                 continue
-            nxt = next((found[j] for j in range(i + 1, min(i + 2, len(sents))) if found[j]), None)
-            prev = next(
-                (
-                    found[j]
-                    for j in range(i - 1, max(i - 2 - _MAX_CONTINUATION_GAP, -1), -1)
-                    if found[j]
-                ),
-                None,
-            )
-            src = nxt if nxt is not None and nxt.kind == "quote" else prev
-            if src is not None and src.speaker is not None and src.kind != "action":
-                found[i] = Found(sent, src.speaker, "quote", None, "quote-continuation")
+            back = range(i - 1, max(i - 2 - _MAX_CONTINUATION_GAP, -1), -1)
+            prev = next((found[j] for j in back if found[j]), None)
+            if prev is not None and prev.speaker is not None and prev.kind != "action":
+                found[i] = Found(sent, prev.speaker, "quote", None, "quote-continuation")
         return _merge_quotes(doc, [f for f in found if f is not None])
 
     def _reported(self, sent: Span, in_quote: object, resolve: object) -> Found | None:
@@ -323,9 +327,11 @@ def _remember(last: dict[str, Speaker], s: Speaker) -> None:
 
 
 def _trailing(verb: Token, sent: Span) -> bool:
-    before = verb.doc[max(sent.start, verb.i - 3) : verb.i]
-    near_end = sent.end - verb.i <= 4
-    return near_end and any(t.text in (",", "”", '"', "’") for t in before)
+    """'..., he went on.' or '"...," the chancellor said at the presentation.'"""
+    before = verb.doc[max(sent.start, verb.i - 4) : verb.i]
+    if any(t.text in ("”", '"', "»") for t in before):
+        return True
+    return sent.end - verb.i <= 4 and any(t.text == "," for t in before)
 
 
 def _depth(tok: Token) -> int:
