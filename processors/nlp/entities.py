@@ -94,7 +94,7 @@ class ArticleEntities:
             index: dict[int, Resolved] = {}
             for r in found:
                 for i in range(r.start, r.end):
-                    index[i] = r
+                    index.setdefault(i, r)  # a role owns its words, not the state inside it
             self._by_token[field] = index
         self.counts: Counter[str] = Counter(r.key for f in mentions.values() for r in f)
 
@@ -211,7 +211,7 @@ class EntityResolver:
             mentions[field] = found
         self._link_surnames(mentions)
         for found in mentions.values():
-            found.sort(key=lambda r: r.start)
+            found.sort(key=lambda r: (r.start, r.start - r.end))
         return ArticleEntities(mentions, self.capitals, self.demonyms)
 
     def _accept(

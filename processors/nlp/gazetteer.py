@@ -30,6 +30,7 @@ class Candidate:
     end: int
     kind: Kind
     keys: tuple[str, ...]  # gazetteer keys it may stand for (several for a shared surname)
+    nested: bool = False  # inside a role: an extra mention, never the owner of its words
 
 
 def _is_case_sensitive(alias: str) -> bool:
@@ -102,10 +103,13 @@ class Gazetteer:
     def candidates(self, doc: Doc) -> list[Candidate]:
         """Non-overlapping candidates, longest first, better kinds winning ties."""
         found: list[tuple[Span, Candidate]] = []
+        inner: list[Candidate] = []  # demonyms and names inside a role, kept apart
         strings = doc.vocab.strings
         for matcher in (self._exact, self._lower):
             for match_id, start, end in matcher(doc):
                 kind, _, rest = strings[match_id].partition("|")
+                if kind in ("demonym", "alias"):
+                    inner.append(Candidate(start, end, kind, (rest,), nested=True))  # type: ignore[arg-type]
                 if kind == "demonym":
                     if not self._demonym_stands_for_state(doc, start, end):
                         continue
@@ -127,7 +131,16 @@ class Gazetteer:
             if where in kept and where not in seen:
                 seen.add(where)
                 result.append(cand)
-        return sorted(result, key=lambda c: c.start)
+        # "the Belarusian president", "the European Commission president": the role stands
+        # for the person, and the state or body inside it is mentioned too.
+        roles = [c for c in result if c.kind == "role"]
+        for c in inner:
+            if any(
+                r.start <= c.start and c.end <= r.end and (r.start, r.end) != (c.start, c.end)
+                for r in roles
+            ) and self.entries[c.keys[0]].type in ("GPE", "ORG"):
+                result.append(c)
+        return sorted(result, key=lambda c: (c.start, c.start - c.end))
 
     def _demonym_stands_for_state(self, doc: Doc, start: int, end: int) -> bool:
         # "Russian aerospace group", "the British government": a demonym before an
