@@ -117,15 +117,19 @@ class ChannelWorker:
             except queue.Empty:
                 continue
             try:
-                self._deliver(job)
+                finished = self._deliver(job)
             except Exception as exc:  # a bug in a channel must not kill its thread
                 log.exception("alert delivery crashed", extra={"channel": self.channel.name})
                 self.failed(self.channel, job, f"{type(exc).__name__}: {exc}")
-            finally:
+                finished = True
+            if finished:
                 job.done()
+            # else: stopped mid-retry; the offset stays uncommitted and the alert is
+            # delivered again after the restart.
         self.channel.close()
 
-    def _deliver(self, job: _Job) -> None:
+    def _deliver(self, job: _Job) -> bool:
+        """Deliver or record the failure (True), or give up because we are stopping."""
         attempt = 0
         while True:
             try:
@@ -140,12 +144,14 @@ class ChannelWorker:
                             "attempts": attempt + 1,
                         },
                     )
-                return
+                return True
             except DeliveryError as exc:
                 attempt += 1
-                if not exc.retryable or attempt > self.channel.retries or self.stop.is_set():
+                if not exc.retryable or attempt > self.channel.retries:
                     self.failed(self.channel, job, f"{exc} (after {attempt} attempt(s))")
-                    return
+                    return True
+                if self.stop.is_set():
+                    return False
                 delay = self.channel.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
                 log.warning(
                     "alert delivery failed; retrying",
@@ -157,8 +163,7 @@ class ChannelWorker:
                     },
                 )
                 if self.stop.wait(delay):
-                    self.failed(self.channel, job, f"{exc} (stopped while retrying)")
-                    return
+                    return False
 
 
 class Notifier:

@@ -5,13 +5,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from datetime import UTC, datetime
 
 from kafka.structs import TopicPartition
 from pydantic import SecretStr
 
 from processors.alerts import Folder, load_rules
-from sinks.notifiers import EmailChannel, OffsetTracker, SlackChannel, WebhookChannel, sign
+from sinks.notifiers import (
+    Channel,
+    DeliveryError,
+    EmailChannel,
+    OffsetTracker,
+    SlackChannel,
+    WebhookChannel,
+    sign,
+)
+from sinks.notifiers.dispatch import ChannelWorker, _Job
 from tests.alert_builders import EMBARGO, article, statement
 from wirewatch.alerts import Alert
 from wirewatch.settings import EmailSettings, WebhookSettings
@@ -71,3 +81,36 @@ def test_offsets_are_committed_only_past_records_every_channel_has_finished() ->
     tracker.done(tp, 6)
     tracker.done(tp, 6)
     assert tracker.committable()[tp].offset == 8
+
+
+class _Unavailable(Channel):
+    """A receiver that answers 503 forever (an in-memory stand-in above the HTTP seam)."""
+
+    name = "unavailable"
+    retries = 5
+    backoff = 30.0
+
+    def __init__(self) -> None:
+        self.tried = threading.Event()
+
+    def send(self, alert: Alert) -> None:
+        self.tried.set()
+        raise DeliveryError("HTTP 503")
+
+
+def test_an_alert_still_being_retried_at_shutdown_is_not_committed_nor_recorded_as_failed() -> None:
+    channel, stop, failures = _Unavailable(), threading.Event(), []
+    worker = ChannelWorker(channel, 10, lambda c, j, reason: failures.append(reason), stop)
+    worker.start()
+    tracker = OffsetTracker()
+    tp = TopicPartition("news.alerts", 0)
+    tracker.add(tp, 3)
+    tracker.more(tp, 3, 1)
+    tracker.done(tp, 3)
+    worker.offer(_Job(lavrov_alert(), b"{}", lambda: tracker.done(tp, 3)))
+    assert channel.tried.wait(5)
+    stop.set()
+    worker.thread.join(5)
+    assert not worker.thread.is_alive()
+    assert tracker.committable() == {}  # delivered again after the restart
+    assert failures == []
