@@ -121,7 +121,7 @@ class ArticleEntities:
             start_char=r.start_char,
             end_char=r.end_char,
             text=r.text,
-            cue=r.cue + ":capital",
+            cue=r.cue + ":state",
         )
 
     def most_mentioned(self, types: frozenset[str]) -> Resolved | None:
@@ -206,6 +206,16 @@ class EntityResolver:
             found = [
                 r for c in cands[field] if (r := self._accept(doc, field, c, named, state_counts))
             ]
+            # A demonym inside a longer organisation name is part of that name ("the
+            # Ukrainian State Bureau of Investigations"), not a mention of its state.
+            names = [e for e in doc.ents if e.label_ in ("ORG", "FAC", "LAW", "EVENT")]
+            inside = {
+                id(r)
+                for r in found
+                if r.cue == "gazetteer:demonym"
+                and any(e.start <= r.start and r.end <= e.end and len(e) > 2 for e in names)
+            }
+            found = [r for r in found if id(r) not in inside]
             taken = {i for r in found for i in range(r.start, r.end)}
             found.extend(self._ner(doc, field, taken))
             mentions[field] = found

@@ -370,16 +370,20 @@ _CHILD_ORDER = {"appos": 0, "compound": 1, "amod": 1, "poss": 2, "nmod": 2, "pre
 
 
 def _subtree_mentions(tok: Token, ents: ArticleEntities, fld: Field) -> list[Resolved]:
-    """Entity mentions in a subject phrase, nearest first, not inside its relative clauses."""
+    """Entity mentions in a subject phrase, nearest first, not inside its relative clauses.
+    A place only counts as a modifier of the subject ("US officials", "Russia's ministry"),
+    not behind a preposition ("the report on reparations for Ukraine")."""
     found: list[Resolved] = []
     stack = sorted(
-        (c for c in tok.children if c.dep_ not in _SKIP_DEPS),
-        key=lambda c: _CHILD_ORDER.get(c.dep_, 9),
+        ((c, c.dep_ == "prep") for c in tok.children if c.dep_ not in _SKIP_DEPS),
+        key=lambda pair: _CHILD_ORDER.get(pair[0].dep_, 9),
     )
     while stack:
-        t = stack.pop(0)
+        t, deep = stack.pop(0)
         r = ents.at(fld, t.i)
         if r is not None and r.type in _ACTOR_TYPES | {"LOC"}:
-            found.append(ents.as_actor(r))
-        stack.extend(c for c in t.children if c.dep_ not in _SKIP_DEPS)
+            actor = ents.as_actor(r)
+            if not deep or actor.type in ("PERSON", "ORG"):
+                found.append(actor)
+        stack.extend((c, deep or c.dep_ == "prep") for c in t.children if c.dep_ not in _SKIP_DEPS)
     return found
