@@ -99,6 +99,17 @@ class StatementFinder:
             i = bisect.bisect_right(qstarts, char) - 1
             return i >= 0 and quotes[i][0] <= char < quotes[i][1]
 
+        def subject_person(tok: Token) -> Speaker | None:
+            start = tok.sent.start
+            window = [s for s in sents if s.end <= start][-2:]
+            lo = window[0].start if window else start
+            for t in reversed(doc[lo : tok.i]):
+                if t.dep_ in ("nsubj", "nsubjpass") and t.lower_ not in _PERSON_PRONOUNS:
+                    r = ents.at(fld, t.i)
+                    if r is not None and r.type == "PERSON":
+                        return _speaker(r)
+            return None
+
         def recent_named(noun: str, before: int) -> Speaker | None:
             # "the ministry" -> the last ministry named, within the last few mentions.
             i = bisect.bisect_left(starts, before) - 1
@@ -134,7 +145,12 @@ class StatementFinder:
             if low in _FIRST_PERSON:
                 return None
             if low in _PERSON_PRONOUNS:
-                return refer(tok, last.get("person") or recent(frozenset({"PERSON"}), tok.i))
+                # "he"/"she" is the person who was last the subject of a sentence (within the
+                # last two), else the last person speaking, else the last person named.
+                subject = subject_person(tok)
+                return refer(
+                    tok, subject or last.get("person") or recent(frozenset({"PERSON"}), tok.i)
+                )
             if low in _GROUP_PRONOUNS:
                 return refer(tok, last.get("group") or recent(frozenset({"ORG", "GPE"}), tok.i))
             r = ents.at(fld, tok.i)
