@@ -322,7 +322,12 @@ class StanceLabeller:
         for t in toks:
             r = ents.at(fld, t.i)
             if r is not None and r.type in _TARGET_TYPES:
-                return ents.as_actor(r)
+                actor = ents.as_actor(r)
+                # "from Western colleagues": an adjective that names no state is only part
+                # of the phrase that names the party.
+                if not (phrase and actor.type == "NORP" and t.head.pos_ == "NOUN"):
+                    return actor
+                break
             if t.is_punct and t.text not in ("-", "’", "'"):
                 break
         if phrase:
