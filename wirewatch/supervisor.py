@@ -35,8 +35,9 @@ _RESTART_BACKOFF_MAX = 30.0
 
 @dataclass
 class Stage:
-    name: str
+    name: str  # the wirewatch command that runs it
     metrics_port: int
+    label: str = ""  # unique among the stages, e.g. "process-2"
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -53,8 +54,18 @@ class Pipeline:
         self.osmem: Osmem | None = None
         self.kafka_url = settings.kafka.url or ""
         self.es_url = settings.elasticsearch.url or ""
-        self.stages = [Stage(name, free_port(settings.metrics_host)) for name in STAGES]
+        self.stages = [
+            Stage(name, free_port(settings.metrics_host), label)
+            for name in STAGES
+            for label in self._labels(name)
+        ]
         self.stopping = threading.Event()
+
+    def _labels(self, name: str) -> list[str]:
+        # Faust workers of one app split the partitions; spaCy wants one core each.
+        if name == "process" and self.settings.processor.workers > 1:
+            return [f"process-{n}" for n in range(1, self.settings.processor.workers + 1)]
+        return [name]
 
     # -- start -------------------------------------------------------------------------------
 
@@ -102,7 +113,7 @@ class Pipeline:
             preexec_fn=die_with_parent,
         )
         stage.started_at = time.monotonic()
-        log.info("stage started", extra={"stage": stage.name, "pid": stage.proc.pid})
+        log.info("stage started", extra={"stage": stage.label, "pid": stage.proc.pid})
 
     def _record(self) -> None:
         host = self.settings.metrics_host
@@ -117,7 +128,7 @@ class Pipeline:
                 name: svc.pid for name, svc in (("tansu", self.tansu), ("osmem", self.osmem)) if svc
             },
             stages={
-                s.name: runfile.StageInfo(
+                s.label: runfile.StageInfo(
                     pid=s.proc.pid if s.proc else 0, metrics_url=f"http://{host}:{s.metrics_port}"
                 )
                 for s in self.stages
@@ -135,7 +146,7 @@ class Pipeline:
             ("Index alias", self.settings.elasticsearch.index_prefix),
         ]
         rows += [
-            (f"{s.name} metrics", f"http://{host}:{s.metrics_port}/metrics") for s in self.stages
+            (f"{s.label} metrics", f"http://{host}:{s.metrics_port}/metrics") for s in self.stages
         ]
         rows += [("Data directory", str(self.settings.data_dir))]
         return rows
@@ -159,7 +170,7 @@ class Pipeline:
             delay = min(_RESTART_BACKOFF_MAX, 2.0**stage.restarts)
             log.error(
                 "stage exited unexpectedly; restarting",
-                extra={"stage": stage.name, "code": code, "restart_in_s": delay},
+                extra={"stage": stage.label, "code": code, "restart_in_s": delay},
             )
             stage.proc = None
             stage.next_start = now + delay
