@@ -18,21 +18,17 @@ import faust
 from prometheus_client import Counter
 from pydantic import ValidationError
 
+from processors.agents import records
+from processors.agents.records import send_and_wait
 from processors.alerts import Candidate, RuleSet, candidates, fold
 from processors.topics import AgentTopics
-from wirewatch.schema import Article, DeadLetter
+from wirewatch.schema import Article
 
 log = logging.getLogger(__name__)
 
 MATCHES = Counter("wirewatch_alert_matches_total", "Rule matches on statements", ["rule"])
 ALERTS = Counter("wirewatch_alerts_total", "Alert records emitted", ["rule", "kind"])
 DEAD_LETTERED = Counter("wirewatch_alert_dead_letters_total", "Alert records sent to the DLQ")
-
-
-async def _send_and_wait(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
-    """Send and wait for the broker's ack, so the input offset is committed only after it."""
-    pending = await topic.send(key=key, value=value)
-    await pending
 
 
 def register(
@@ -50,22 +46,8 @@ def register(
     )
 
     async def dead_letter(event: faust.EventT[bytes], stage: str, reason: str) -> None:
-        message = event.message
-        letter = DeadLetter.of(
-            stage,
-            reason,
-            message.value or b"",
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key.decode("utf-8", "replace") if message.key else None,
-        )
-        await _send_and_wait(topics.dlq, message.key, letter.to_bytes())
+        await records.dead_letter(topics.dlq, event, stage, reason)
         DEAD_LETTERED.inc()
-        log.warning(
-            "record dead-lettered",
-            extra={"stage": stage, "topic": message.topic, "offset": message.offset},
-        )
 
     @app.agent(topics.enriched, name="alert-match")
     async def match(stream: faust.StreamT[bytes]) -> None:
@@ -85,7 +67,7 @@ def register(
                 continue
             for candidate in found:
                 MATCHES.labels(candidate.alert.rule).inc()
-                await _send_and_wait(
+                await send_and_wait(
                     topics.alert_candidates,
                     candidate.throttle_key.encode("utf-8"),
                     candidate.to_bytes(),
@@ -109,7 +91,7 @@ def register(
                     extra={"rule": candidate.alert.rule, "article_id": candidate.alert.article_id},
                 )
                 continue
-            await _send_and_wait(topics.alerts, raised.id.encode(), raised.to_bytes())
+            await send_and_wait(topics.alerts, raised.id.encode(), raised.to_bytes())
             ALERTS.labels(raised.rule, "new" if raised.notify else "folded").inc()
             log.info(
                 "alert raised" if raised.notify else "alert folded",

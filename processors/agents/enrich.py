@@ -20,20 +20,16 @@ import faust
 from pydantic import ValidationError
 
 from processors import metrics
+from processors.agents import records
+from processors.agents.records import send_and_wait
 from processors.nlp.pipeline import Enricher
 from processors.topics import AgentTopics
-from wirewatch.schema import Article, DeadLetter
+from wirewatch.schema import Article
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 8  # events per nlp.pipe call: enough to batch, small enough to keep polls short
 BATCH_WITHIN = 0.5  # seconds to wait for a batch to fill before enriching what there is
-
-
-async def _send_and_wait(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
-    """Send and wait for the broker's ack, so the input offset is committed only after it."""
-    pending = await topic.send(key=key, value=value)
-    await pending
 
 
 def parse_event(raw: object) -> Article:
@@ -47,23 +43,8 @@ def register(app: faust.App, topics: AgentTopics, enricher: Enricher) -> Any:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spacy")
 
     async def dead_letter(event: faust.EventT[bytes], reason: str, article_id: str | None) -> None:
-        message = event.message
-        letter = DeadLetter.of(
-            "processors.enrich",
-            reason,
-            message.value or b"",
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key.decode("utf-8", "replace") if message.key else None,
-            article_id=article_id,
-        )
-        await _send_and_wait(topics.dlq, message.key, letter.to_bytes())
+        await records.dead_letter(topics.dlq, event, "processors.enrich", reason, article_id)
         metrics.DEAD_LETTERED.labels(reason.split(":", 1)[0]).inc()
-        log.warning(
-            "record dead-lettered",
-            extra={"topic": message.topic, "offset": message.offset, "reason": reason},
-        )
 
     async def handle(events: Sequence[faust.EventT[bytes]]) -> None:
         parsed: list[tuple[faust.EventT[bytes], Article]] = []
@@ -90,7 +71,7 @@ def register(app: faust.App, topics: AgentTopics, enricher: Enricher) -> Any:
                 await dead_letter(event, reason, article.id)
                 continue
             metrics.ENRICH_SECONDS.observe(elapsed)
-            await _send_and_wait(topics.enriched, article.id.encode(), result.to_bytes())
+            await send_and_wait(topics.enriched, article.id.encode(), result.to_bytes())
             metrics.ENRICHED.inc()
             log.debug(
                 "article enriched",

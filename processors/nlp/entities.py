@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from spacy.tokens import Doc, Span
@@ -163,19 +163,14 @@ def _acts(span: Span) -> bool:
 
 
 def _replace_key(r: Resolved, other: Resolved) -> Resolved:
-    return Resolved(
+    """``r``'s place in the text, ``other``'s identity."""
+    return replace(
+        r,
         key=other.key,
         name=other.name,
         type=other.type,
         canonical_id=other.canonical_id,
         source=other.source,
-        field=r.field,
-        start=r.start,
-        end=r.end,
-        start_char=r.start_char,
-        end_char=r.end_char,
-        text=r.text,
-        cue=r.cue,
     )
 
 

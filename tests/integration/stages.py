@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from tests.conftest import settings_env
@@ -21,14 +21,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def stage(name: str, settings: Settings, log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def stage_with_env(
+    name: str, env: dict[str, str], log_dir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``wirewatch NAME`` as a subprocess with exactly ``env``; SIGTERM (then kill) at exit."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"{name}.log").open("wb") as log:
+    with (log_dir / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch", name],
-            env=clean_env(**settings_env(settings)),
-            stdout=log,
-            stderr=log,
+            [sys.executable, "-m", "wirewatch", name], env=env, stdout=log, stderr=log
         )
     try:
         yield proc
@@ -36,7 +36,14 @@ def stage(name: str, settings: Settings, log_dir: Path) -> Iterator[subprocess.P
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(15)
+                proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def stage(
+    name: str, settings: Settings, log_dir: Path
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """A stage configured by ``settings`` (and nothing from this process's environment)."""
+    return stage_with_env(name, clean_env(**settings_env(settings)), log_dir)

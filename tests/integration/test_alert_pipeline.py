@@ -5,10 +5,6 @@ rebalance."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,7 @@ from tests.conftest import settings_env
 from tests.helpers import wait_for
 from tests.integration.receivers import HttpReceiver
 from tests.integration.stages import clean_env
+from tests.integration.stages import stage_with_env as stage
 from wirewatch.elastic import make_client
 from wirewatch.kafka import ensure_topics
 from wirewatch.schema import Article, EntityRef
@@ -29,25 +26,6 @@ from wirewatch.settings import Settings
 pytestmark = pytest.mark.integration
 
 SANCTIONS = "statements about sanctions"
-
-
-@contextmanager
-def stage(name: str, env: dict[str, str], log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"{name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch", name], env=env, stdout=log, stderr=log
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def test_alerts_are_raised_once_and_folded_across_a_worker_restart_and_a_rebalance(
