@@ -41,5 +41,16 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO about every connection.
-    for noisy in ("kafka", "aiokafka", "elastic_transport", "httpx", "httpcore", "faust", "mode"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # (processors.transport subclasses Faust services, which log their lifecycle at INFO.)
+    noisy = (
+        "kafka",
+        "aiokafka",
+        "elastic_transport",
+        "httpx",
+        "httpcore",
+        "faust",
+        "mode",
+        "processors.transport",
+    )
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.WARNING)
