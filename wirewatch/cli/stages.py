@@ -93,7 +93,14 @@ def sink() -> None:
     bootstrap, es_url = kafka_url(s), elasticsearch_url(s)
     stop = threading.Event()
     stop_on_signals(stop)
-    server = status_server(lambda: (True, {"stage": "sink"}))
+    from prometheus_client import REGISTRY
+
+    def health() -> tuple[bool, dict[str, object]]:
+        # Unhealthy while the index refuses writes (the consumer is paused and retrying).
+        paused = bool(REGISTRY.get_sample_value("wirewatch_sink_paused"))
+        return not paused, {"stage": "sink", "paused_for_retry": paused}
+
+    server = status_server(health)
     try:
         sinks.run(s, bootstrap, es_url, stop)
     finally:
