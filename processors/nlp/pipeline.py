@@ -25,7 +25,7 @@ from wirewatch.schema import Article, Enrichment, EntityRef, Mention, Statement,
 
 log = logging.getLogger(__name__)
 
-ENRICHMENT_VERSION = 2
+ENRICHMENT_VERSION = 3
 MAX_STATEMENTS = 200
 MAX_MENTIONS = 50
 MAX_ENTITIES = 300

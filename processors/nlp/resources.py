@@ -192,6 +192,10 @@ class Lexicons:
     generic_names: dict[str, tuple[str, ...]]
     action_verbs: frozenset[str]
     directive_verbs: frozenset[str]
+    hypothetical_modals: frozenset[str]
+    conditional_modals: frozenset[str]
+    conditional_marks: frozenset[str]
+    conditional_inversions: frozenset[str]
     topic_order: tuple[str, ...] = field(default=())
 
 
@@ -227,6 +231,10 @@ def lexicons() -> Lexicons:
             generic_names={k: tuple(v) for k, v in ents["generic_names"].items()},
             action_verbs=frozenset(stance["action_verbs"]),
             directive_verbs=frozenset(stance["directive_verbs"]),
+            hypothetical_modals=frozenset(stance["hypothetical"]["modals"]),
+            conditional_modals=frozenset(stance["hypothetical"]["conditional_modals"]),
+            conditional_marks=frozenset(stance["hypothetical"]["conditional_marks"]),
+            conditional_inversions=frozenset(stance["hypothetical"]["conditional_inversions"]),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProcessingError(f"lexicon files: malformed: {exc}") from exc

@@ -145,6 +145,20 @@ class StanceLabeller:
         governing = self._verb_stance(verb, sent, anchors) if verb is not None else None
         if governing is not None:
             stance, cue, negation = governing
+        if stance == "support" and cue is not None and negation is None:
+            possible = self._hypothetical(sent, base + cue.start())
+            if possible is not None:
+                # "Belgrade could impose sanctions": spoken of as possible, no side taken.
+                stance, cue = "neutral", None
+                evidence.append(
+                    _mention(
+                        possible.text,
+                        possible.idx,
+                        possible.idx + len(possible.text),
+                        fld,
+                        f"stance:neutral:hypothetical:{possible.lower_}",
+                    )
+                )
         target: Resolved | None = None
         target_role: Literal["party", "measure"] | None = None
         reported = self.lex.reported_opposition.search(text)
@@ -261,6 +275,37 @@ class StanceLabeller:
                 return stance, m, None  # type: ignore[return-value]
             flipped: Stance = "support" if stance == "oppose" else "oppose"
             return flipped, m, neg or m
+        return None
+
+    def _hypothetical(self, sent: Span, char: int) -> Token | None:
+        """The modal or condition word that makes the cue's verb only a possibility: "could
+        impose", "may adopt", "would enforce" in a sentence with "if" or an opening "Were X
+        to", the verb of an "if" clause itself."""
+        tok = next((t for t in sent if t.idx <= char < t.idx + len(t.text)), None)
+        if tok is None or tok.pos_ != "VERB":
+            return None
+        lex = self.lex
+        first = next((t for t in sent if t.is_alpha), None)
+        condition: Token | None = next(
+            (t for t in sent if t.dep_ == "mark" and t.lower_ in lex.conditional_marks), None
+        )
+        if condition is None and first is not None and first.lower_ in lex.conditional_inversions:
+            condition = first
+        for _ in range(4):
+            for child in tok.children:
+                if child.dep_ not in ("aux", "mark"):
+                    continue
+                if child.lower_ in lex.hypothetical_modals:
+                    return child
+                if condition is not None and child.lower_ in lex.conditional_modals:
+                    return child
+                if child.lower_ in lex.conditional_marks:
+                    return child
+            if tok.lemma_.lower() in lex.reporting_verbs:
+                break  # "could say" makes no cue it reports a possibility
+            if tok.dep_ not in ("conj", "xcomp", "ccomp") or tok.head is tok:
+                break
+            tok = tok.head
         return None
 
     def _negation(self, text: str, cue_start: int) -> re.Match[str] | None:

@@ -114,6 +114,23 @@ def test_stance_towards_sanctions_with_negation(
     )
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Peter Szijjarto said Budapest could eventually impose sanctions on Belarus.",
+        "Were Turkey to supply drones to Russia, Josep Borrell said he would expect the EU "
+        "to enforce sanctions against Ankara.",
+        "Josep Borrell said the EU would adopt sanctions on Iran if Tehran sent missiles.",
+    ],
+)
+def test_sanctions_spoken_of_as_only_possible_are_neutral(
+    enricher: Enricher, sentence: str
+) -> None:
+    (s,) = sanctions_statements(enricher.enrich(article(sentence)))
+    assert s.stance == "neutral", s.evidence
+    assert any(m.cue.startswith("stance:neutral:hypothetical") for m in s.evidence)
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
