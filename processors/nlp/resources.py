@@ -196,6 +196,8 @@ class Lexicons:
     conditional_modals: frozenset[str]
     conditional_marks: frozenset[str]
     conditional_inversions: frozenset[str]
+    cause_nouns: frozenset[str]
+    place_prepositions: frozenset[str]
     topic_order: tuple[str, ...] = field(default=())
 
 
@@ -235,6 +237,8 @@ def lexicons() -> Lexicons:
             conditional_modals=frozenset(stance["hypothetical"]["conditional_modals"]),
             conditional_marks=frozenset(stance["hypothetical"]["conditional_marks"]),
             conditional_inversions=frozenset(stance["hypothetical"]["conditional_inversions"]),
+            cause_nouns=frozenset(stance["cause_nouns"]),
+            place_prepositions=frozenset(stance["place_prepositions"]),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProcessingError(f"lexicon files: malformed: {exc}") from exc

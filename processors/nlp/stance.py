@@ -25,6 +25,7 @@ _WINDOW = 90  # characters: a cue further than this from the topic's words does 
 _NOT_ONLY = re.compile(r"\bnot\s+(only|just|least)\b", re.IGNORECASE)
 _NP_NEGATIONS = frozenset({"no", "without", "neither", "nor"})
 _TARGET_TYPES = frozenset({"GPE", "ORG", "PERSON", "NORP", "LOC", "FAC"})
+_NAME_DEPS = frozenset({"compound", "amod", "det", "nmod"})
 
 
 @dataclass
@@ -199,7 +200,9 @@ class StanceLabeller:
                 )
             )
         if primary in hits:
-            target = self._party(sent, fld, ents, hits[primary], speaker_key)
+            target = self._party(
+                sent, fld, ents, hits[primary], speaker_key, primary == "sanctions"
+            )
         if target is not None:
             target_role = "party"
             evidence.append(
@@ -218,6 +221,7 @@ class StanceLabeller:
                 and first_term <= r.start_char < sent.end_char
                 and ents.as_actor(r).type == "GPE"
                 and ents.as_actor(r).key != speaker_key
+                and not self._not_hit(_token_at(sent, r.start_char), where=True)
             ]
             target = ents.as_actor(after[0]) if after else None
             if target is None:
@@ -281,7 +285,7 @@ class StanceLabeller:
         """The modal or condition word that makes the cue's verb only a possibility: "could
         impose", "may adopt", "would enforce" in a sentence with "if" or an opening "Were X
         to", the verb of an "if" clause itself."""
-        tok = next((t for t in sent if t.idx <= char < t.idx + len(t.text)), None)
+        tok = _token_at(sent, char)
         if tok is None or tok.pos_ != "VERB":
             return None
         lex = self.lex
@@ -334,6 +338,7 @@ class StanceLabeller:
         ents: ArticleEntities,
         terms: list[Hit],
         speaker_key: str | None,
+        measure: bool = False,
     ) -> Resolved | None:
         # "sanctions on/against Russia", "embargo on ... territories seized by Islamic State".
         # In "not only against X, but also against Y" the focus is Y.
@@ -345,7 +350,9 @@ class StanceLabeller:
                     if r is not None and r.type in _TARGET_TYPES and r.key != speaker_key:
                         return ents.as_actor(r)
         for m in terms:
-            after = self._after(sent, fld, ents, sent.start_char + m.end(), phrase=False)
+            after = self._after(
+                sent, fld, ents, sent.start_char + m.end(), phrase=False, measure=measure
+            )
             if isinstance(after, Resolved):
                 return after
         # "X was sanctioned", "sanctioned by the UK" -> the passive subject is the party.
@@ -357,7 +364,13 @@ class StanceLabeller:
         return None
 
     def _after(
-        self, sent: Span, fld: Field, ents: ArticleEntities, char: int, phrase: bool
+        self,
+        sent: Span,
+        fld: Field,
+        ents: ArticleEntities,
+        char: int,
+        phrase: bool,
+        measure: bool = False,
     ) -> Resolved | EntityRef | None:
         toks = [t for t in sent if t.idx >= char][:10]
         if not toks:
@@ -366,7 +379,7 @@ class StanceLabeller:
             return None
         for t in toks:
             r = ents.at(fld, t.i)
-            if r is not None and r.type in _TARGET_TYPES:
+            if r is not None and r.type in _TARGET_TYPES and not (measure and self._not_hit(t)):
                 actor = ents.as_actor(r)
                 # "from Western colleagues": an adjective that names no state is only part
                 # of the phrase that names the party.
@@ -383,6 +396,33 @@ class StanceLabeller:
                     words = [w for w in words if w][:6]
                     return EntityRef(name=" ".join(words)) if words else None
         return None
+
+    def _not_hit(self, tok: Token | None, where: bool = False) -> bool:
+        """A state named as the place or victim of the cause ("sanctions over the annexation
+        of Crimea", "because of the invasion of Ukraine"), as the agent that imposed the
+        measure ("sanctions imposed by London") or, with ``where``, as the place something
+        happened ("impounded in Trieste") is not the party the measure hits."""
+        if tok is None:
+            return False
+        head = tok
+        for _ in range(4):  # up to the name's own head word: "the United States"
+            if head.head is head or head.head.pos_ != "PROPN" or head.dep_ not in _NAME_DEPS:
+                break
+            head = head.head
+        prep = head.head
+        if head.dep_ != "pobj" or prep.pos_ != "ADP":
+            return False
+        if prep.head.lemma_.lower() in self.lex.cause_nouns:
+            return True
+        verb = prep.head
+        if prep.dep_ == "agent" and verb.dep_ == "acl" and self._is_measure(verb.head):
+            return True
+        return where and prep.lower_ in self.lex.place_prepositions
+
+    def _is_measure(self, tok: Token) -> bool:
+        return bool(
+            self.lex.measure_words.match(tok.text) or self.lex.topics["sanctions"].match(tok.text)
+        )
 
     @staticmethod
     def parties(
@@ -404,6 +444,10 @@ class StanceLabeller:
                         counts[state.key] += 1
                         first.setdefault(state.key, state)
         return [first[key] for key, _ in counts.most_common()]
+
+
+def _token_at(sent: Span, char: int) -> Token | None:
+    return next((t for t in sent if t.idx <= char < t.idx + len(t.text)), None)
 
 
 def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:

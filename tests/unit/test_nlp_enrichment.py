@@ -131,6 +131,23 @@ def test_sanctions_spoken_of_as_only_possible_are_neutral(
     assert any(m.cue.startswith("stance:neutral:hypothetical") for m in s.evidence)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The EU imposed sanctions on Russia in 2014. Gabrielius Landsbergis said the "
+        "sanctions over the annexation of Crimea must stay.",
+        "Sergei Ryabkov said the sanctions imposed by London on Russia were illegal.",
+        "Sergei Ryabkov said the sanctions imposed by Washington because of the invasion of "
+        "Ukraine were aimed at Russia.",
+    ],
+)
+def test_the_place_of_the_cause_and_the_imposer_are_not_the_target(
+    enricher: Enricher, text: str
+) -> None:
+    s = sanctions_statements(enricher.enrich(article(text)))[-1]
+    assert s.target is not None and s.target.name == "Russia", s.evidence
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
