@@ -248,6 +248,11 @@ class Enricher:
                 continue
             result.append(statement)
             previous = statement
+            for call in self.finder.callers(found, fld, ents):
+                # "X rejected calls from Y for sanctions": Y asked for them.
+                asked = self._statement(call, fld, ents, None, cues, parties)
+                if asked.topics:
+                    result.append(asked)
         return result
 
     def _statement(

@@ -183,6 +183,7 @@ class Lexicons:
     reporting_verbs: frozenset[str]
     particle_verbs: dict[str, frozenset[str]]
     reporting_nouns: frozenset[str]
+    call_nouns: frozenset[str]
     according_to: TermMatcher
     person_anaphors: frozenset[str]
     org_anaphors: frozenset[str]
@@ -224,6 +225,7 @@ def lexicons() -> Lexicons:
                 verb: frozenset(parts) for verb, parts in reporting["particle_verbs"].items()
             },
             reporting_nouns=frozenset(reporting["nouns"]),
+            call_nouns=frozenset(reporting["call_nouns"]),
             according_to=compile_terms(reporting["according_to"]),
             person_anaphors=frozenset(reporting["anaphors"]["person"]),
             org_anaphors=frozenset(reporting["anaphors"]["organisation"]),

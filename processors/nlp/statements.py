@@ -26,6 +26,7 @@ _GROUP_PRONOUNS = frozenset({"it", "they"})
 _FIRST_PERSON = frozenset({"i", "we", "me", "us", "you"})
 _ACTOR_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 _GROUPS = frozenset({"ORG", "GPE"})
+_CALLER_ORDER = {"PERSON": 0, "ORG": 1}
 _VOICES = frozenset({"spokesman", "spokeswoman", "spokesperson", "official", "representative"})
 _COUNTRY = frozenset({"country", "nation", "state", "kingdom", "republic"})
 _SKIP_DEPS = frozenset({"relcl", "acl", "advcl", "ccomp", "punct"})
@@ -280,6 +281,41 @@ class StatementFinder:
             negated = any(c.dep_ == "neg" for c in verb.children)
             return Found(sent, speaker, "action", verb, f"actor of {verb.lemma_}", negated)
         return None
+
+    def callers(self, found: Found, fld: Field, ents: ArticleEntities) -> list[Found]:
+        """Those whose calls the statement answers ("rejected calls from the chancellor,
+        Olaf Scholz, for Serbia to impose sanctions"): each asked for something, a statement of
+        their own with the call as its cue."""
+        if found.cue is None:
+            return []
+        result: list[Found] = []
+        for noun in found.cue.subtree:
+            if noun.pos_ != "NOUN" or noun.lemma_.lower() not in self.lex.call_nouns:
+                continue
+            for prep in noun.children:
+                if prep.dep_ != "prep" or prep.lower_ != "from":
+                    continue
+                named = [
+                    r
+                    for t in prep.subtree
+                    if (r := ents.at(fld, t.i)) is not None and r.type in _ACTOR_TYPES
+                ]
+                # "from the Polish prime minister, Donald Tusk": the person, not the adjective.
+                named.sort(key=lambda r: _CALLER_ORDER.get(r.type or "", 2))
+                if not named:
+                    continue
+                caller = named[0]
+                caller = ents.as_actor(caller) if caller.type == "NORP" else caller
+                if found.speaker is not None and caller.key == found.speaker.key:
+                    continue
+                # From the call on is the statement: "calls from Y for sanctions on Z" (what
+                # is asked often hangs on the verb, not on the noun).
+                end = found.sent.end
+                while end > noun.i + 1 and noun.doc[end - 1].is_punct:
+                    end -= 1
+                span = noun.doc[noun.left_edge.i : end]
+                result.append(Found(span, _speaker(caller), "paraphrase", noun, "call from"))
+        return result
 
     def _is_reporting(self, tok: Token) -> bool:
         lemma = tok.lemma_.lower()

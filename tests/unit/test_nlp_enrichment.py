@@ -148,6 +148,38 @@ def test_the_place_of_the_cause_and_the_imposer_are_not_the_target(
     assert s.target is not None and s.target.name == "Russia", s.evidence
 
 
+@pytest.mark.parametrize(
+    ("text", "answer", "caller", "asked"),
+    [
+        (
+            "Viktor Orbán rejected calls from the Polish prime minister, Donald Tusk, for "
+            "Hungary to impose sanctions on Belarus.",
+            ("Viktor Orbán", "oppose"),
+            "Donald Tusk",
+            "support",
+        ),
+        (
+            "Donald Tusk rejected demands from Viktor Orbán to lift the sanctions on Belarus.",
+            ("Donald Tusk", None),
+            "Viktor Orbán",
+            "oppose",
+        ),
+    ],
+)
+def test_who_calls_for_a_measure_makes_a_statement_too(
+    enricher: Enricher, text: str, answer: tuple[str, str | None], caller: str, asked: str
+) -> None:
+    by = {
+        s.speaker.name: s for s in sanctions_statements(enricher.enrich(article(text))) if s.speaker
+    }
+    assert set(by) == {answer[0], caller}
+    if answer[1] is not None:
+        assert by[answer[0]].stance == answer[1], by[answer[0]].evidence
+    call = by[caller]
+    assert call.stance == asked and call.text.startswith(("calls", "demands")), call.evidence
+    assert call.target is not None and call.target.name == "Belarus"
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
