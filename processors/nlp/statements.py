@@ -379,7 +379,10 @@ def _remember(last: dict[str, Speaker], s: Speaker) -> None:
 
 
 def _trailing(verb: Token, sent: Span) -> bool:
-    """'..., he went on.' or '"...," the chancellor said at the presentation.'"""
+    """'..., he went on.' or '"...," the chancellor said at the presentation.' A clause of
+    its own ('... is resolute" while announcing aid') frames nothing."""
+    if any(c.dep_ == "mark" for c in verb.children):
+        return False
     before = verb.doc[max(sent.start, verb.i - 4) : verb.i]
     if any(t.text in ("”", '"', "»") for t in before):
         return True

@@ -180,6 +180,19 @@ def test_who_calls_for_a_measure_makes_a_statement_too(
     assert call.target is not None and call.target.name == "Belarus"
 
 
+def test_a_verb_in_its_own_clause_after_a_quote_is_no_trailing_attribution(
+    enricher: Enricher,
+) -> None:
+    out = enricher.enrich(
+        article(
+            "German foreign minister Annalena Baerbock said her country’s “support for the "
+            "sanctions on Iran is unshakeable” while announcing further aid to Kyiv."
+        )
+    )
+    (s,) = sanctions_statements(out)
+    assert s.speaker is not None and s.speaker.name == "Annalena Baerbock", s.evidence
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
