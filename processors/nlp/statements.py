@@ -237,6 +237,7 @@ class StatementFinder:
         # A trailing attribution ("..., he went on.") frames the whole sentence; otherwise the
         # reporting verb highest in the parse does.
         verbs.sort(key=lambda v: (not _trailing(v, sent), _depth(v)))
+        by_verb: Found | None = None
         for verb in verbs:
             subj = _subject(verb)
             if subj is not None and subj.dep_ == "nsubjpass":
@@ -245,7 +246,16 @@ class StatementFinder:
                 continue
             speaker = resolve(subj)
             if speaker is not None:
-                return Found(sent, speaker, kind, verb, f"subject of {verb.lemma_}")
+                by_verb = Found(sent, speaker, kind, verb, f"subject of {verb.lemma_}")
+                break
+        if by_verb is not None and (by_verb.cue is None or by_verb.cue.dep_ == "ROOT"):
+            return by_verb
+        # "According to him, Germany ... will continue to ...": a reporting verb below the
+        # main clause is part of what "according to" attributes.
+        return self._according_to(sent, kind, resolve) or by_verb
+
+    def _according_to(self, sent: Span, kind: Kind, resolve: object) -> Found | None:
+        assert callable(resolve)
         for m in self.lex.according_to.finditer(sent.text):
             start = sent.start_char + m.end()
             toks = [t for t in sent if t.idx >= start][:8]

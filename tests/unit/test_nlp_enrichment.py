@@ -193,6 +193,19 @@ def test_a_verb_in_its_own_clause_after_a_quote_is_no_trailing_attribution(
     assert s.speaker is not None and s.speaker.name == "Annalena Baerbock", s.evidence
 
 
+def test_according_to_attributes_a_reporting_verb_below_the_main_clause(
+    enricher: Enricher,
+) -> None:
+    out = enricher.enrich(
+        article(
+            "Annalena Baerbock spoke in Berlin on Tuesday. According to her, Germany is the "
+            "largest donor in Europe and will continue to back the sanctions on Russia."
+        )
+    )
+    (s,) = sanctions_statements(out)
+    assert s.speaker is not None and s.speaker.name == "Annalena Baerbock", s.evidence
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
