@@ -25,6 +25,7 @@ _WINDOW = 90  # characters: a cue further than this from the topic's words does 
 _NOT_ONLY = re.compile(r"\bnot\s+(only|just|least)\b", re.IGNORECASE)
 _NP_NEGATIONS = frozenset({"no", "without", "neither", "nor"})
 _TARGET_TYPES = frozenset({"GPE", "ORG", "PERSON", "NORP", "LOC", "FAC"})
+_OWNERS = frozenset({"PERSON", "ORG"})
 _NAME_DEPS = frozenset({"compound", "amod", "det", "nmod"})
 
 
@@ -356,12 +357,25 @@ class StanceLabeller:
             if isinstance(after, Resolved):
                 return after
         # "X was sanctioned", "sanctioned by the UK" -> the passive subject is the party.
+        # "The superyacht, linked to X, was seized": the one whose asset it is.
         for tok in sent:
-            if tok.dep_ == "nsubjpass" and self.lex.topics["sanctions"].match(tok.head.text):
-                r = ents.at(fld, tok.i)
-                if r is not None and r.key != speaker_key:
-                    return ents.as_actor(r)
+            if tok.dep_ != "nsubjpass" or not self._measure_verb(tok.head):
+                continue
+            r = ents.at(fld, tok.i)
+            if r is None:
+                owners = (ents.at(fld, t.i) for t in tok.subtree)
+                r = next((o for o in owners if o is not None and o.type in _OWNERS), None)
+            if r is not None and r.key != speaker_key:
+                return ents.as_actor(r)
         return None
+
+    def _measure_verb(self, verb: Token) -> bool:
+        """ "sanctioned", or an action on a measure that is a support cue ("seized")."""
+        if self.lex.topics["sanctions"].match(verb.text):
+            return True
+        return verb.lemma_.lower() in self.lex.action_verbs and bool(
+            self.lex.support.match(verb.text)
+        )
 
     def _after(
         self,

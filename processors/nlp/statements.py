@@ -143,8 +143,8 @@ class StatementFinder:
 
         def resolve(tok: Token) -> Speaker | None:
             low = tok.lower_
-            if low in _FIRST_PERSON:
-                return None
+            if low in _FIRST_PERSON and (tok.pos_ == "PRON" or tok.text != "US"):
+                return None  # "we", "us" -- but "the US" is a state
             if low in _PERSON_PRONOUNS:
                 # "he"/"she" is the person who was last the subject of a sentence (within the
                 # last two), else the last person speaking, else the last person named.
@@ -426,6 +426,16 @@ def _agent(verb: Token) -> Token | None:
             for grand in child.children:
                 if grand.dep_ == "pobj":
                     return grand
+    # "was seized on behalf of the US": the one on whose behalf it was done acts.
+    for child in verb.children:
+        if child.dep_ == "prep" and child.lower_ == "on":
+            for noun in child.children:
+                if noun.dep_ == "pobj" and noun.lower_ == "behalf":
+                    for of in noun.children:
+                        if of.dep_ == "prep" and of.lower_ == "of":
+                            pobj = [g for g in of.children if g.dep_ == "pobj"]
+                            if pobj:
+                                return pobj[0]
     return None
 
 

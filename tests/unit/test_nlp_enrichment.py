@@ -206,6 +206,19 @@ def test_according_to_attributes_a_reporting_verb_below_the_main_clause(
     assert s.speaker is not None and s.speaker.name == "Annalena Baerbock", s.evidence
 
 
+def test_an_asset_seized_on_behalf_of_the_us_hits_its_owner(enricher: Enricher) -> None:
+    out = enricher.enrich(
+        article(
+            "In May, a superyacht reportedly owned by the tycoon Oleg Deripaska "
+            "was seized on behalf of the US."
+        )
+    )
+    (s,) = sanctions_statements(out)
+    assert s.speaker is not None and s.speaker.name == "United States", s.evidence
+    assert s.stance == "support"
+    assert s.target is not None and s.target.name == "Oleg Deripaska", s.evidence
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
