@@ -219,6 +219,14 @@ def test_an_asset_seized_on_behalf_of_the_us_hits_its_owner(enricher: Enricher) 
     assert s.target is not None and s.target.name == "Oleg Deripaska", s.evidence
 
 
+def test_dual_use_goods_are_about_sanctions(enricher: Enricher) -> None:
+    out = enricher.enrich(
+        article("Josep Borrell said the shipments of dual-use goods to Iran had to be curtailed.")
+    )
+    (s,) = sanctions_statements(out)
+    assert s.topics[0] == "sanctions" and s.stance == "support", s.evidence
+
+
 def test_statements_continue_across_sentences_and_pronouns(enricher: Enricher) -> None:
     out = enricher.enrich(
         article(
