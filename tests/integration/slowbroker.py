@@ -6,7 +6,6 @@ tansu advertises the proxy's port, so every client connection goes through the p
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import socket
 import subprocess
@@ -15,48 +14,21 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.integration.tcpproxy import TcpProxy
 from wirewatch.embedded import free_port, tansu_binary
 
 
-class DelayProxy:
+class DelayProxy(TcpProxy):
+    """A :class:`TcpProxy` that holds the broker's answers for ``delay`` seconds."""
+
     def __init__(self, listen_port: int, upstream_port: int) -> None:
-        self.upstream = ("127.0.0.1", upstream_port)
-        self.port = listen_port
         self.delay = 0.0
-        self._lock = threading.Lock()
-        self._conns: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-        self._listen()
+        super().__init__("127.0.0.1", upstream_port, port=listen_port)
 
-    def _listen(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                if self._listener is not listener:  # cut while this one was being accepted
-                    client.close()
-                    upstream.close()
-                    return
-                self._conns += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, delayed: bool) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+        if not answers:
+            super()._pump(src, dst, answers)
+            return
         held: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
 
         def deliver() -> None:
@@ -70,34 +42,14 @@ class DelayProxy:
                 except OSError:
                     return
 
-        if delayed:
-            threading.Thread(target=deliver, daemon=True).start()
+        threading.Thread(target=deliver, daemon=True).start()
         try:
             while data := src.recv(65536):
-                if delayed:
-                    held.put((time.monotonic(), data))
-                else:
-                    dst.sendall(data)
+                held.put((time.monotonic(), data))
         except OSError:
             pass
         finally:
             held.put(None)
-
-    def cut(self) -> None:
-        """Close the listener and every connection: the broker is unreachable."""
-        with self._lock:
-            conns, self._conns = self._conns, []
-            listener, self._listener = self._listener, None
-        for sock in [*conns, *([listener] if listener else [])]:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def restore(self) -> None:
-        self._listen()
-
-    def close(self) -> None:
-        self.cut()
 
 
 class SlowBroker:

@@ -12,12 +12,12 @@ import threading
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, port: int = 0) -> None:
         self.upstream = (upstream_host, upstream_port)
         self._lock = threading.Lock()
         self._conns: list[socket.socket] = []
         self._listener: socket.socket | None = None
-        self.port = 0
+        self.port = port  # 0: a free one, kept across cut() and restore()
         self._listen()
 
     @property
@@ -47,10 +47,11 @@ class TcpProxy:
             server.settimeout(None)
             with self._lock:
                 self._conns += [client, server]
-            for src, dst in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+            for src, dst, answers in ((client, server, False), (server, client, True)):
+                threading.Thread(target=self._pump, args=(src, dst, answers), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+        """Copy ``src`` to ``dst``; ``answers`` is the upstream-to-client direction."""
         try:
             while data := src.recv(65536):
                 dst.sendall(data)
