@@ -169,28 +169,30 @@ class Tansu(_Service):
         binary: Path | None = None,
         host: str = "127.0.0.1",
         cluster_id: str | None = None,
+        advertised_port: int | None = None,
     ) -> None:
         super().__init__()
         self.binary = tansu_binary(binary)
         self.host = host
-        self.port = 0
+        self.port = 0  # where it listens, chosen at start
+        # Where clients are told to connect: the listening port, or a proxy in front of it.
+        self.advertised_port = advertised_port
         self.cluster_id = cluster_id or f"wirewatch-{uuid.uuid4().hex[:12]}"
         self.log_path = log_dir / "tansu.log"
 
     @property
     def bootstrap(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"{self.host}:{self.advertised_port or self.port}"
 
     def start(self, timeout: float = 20.0) -> Tansu:
         self.port = free_port(self.host)
-        url = f"tcp://{self.bootstrap}"
         cmd = [
             str(self.binary),
             "broker",
             "--listener-url",
-            url,
+            f"tcp://{self.host}:{self.port}",
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.bootstrap}",
             "--storage-engine",
             "memory://tansu/",
             "--cluster-id",

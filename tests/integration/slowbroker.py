@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import queue
 import socket
-import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from tests.integration.tcpproxy import TcpProxy
-from wirewatch.embedded import free_port, tansu_binary
+from wirewatch.embedded import Tansu, free_port
 
 
 class DelayProxy(TcpProxy):
@@ -53,49 +51,17 @@ class DelayProxy(TcpProxy):
 
 
 class SlowBroker:
+    """tansu advertising the proxy's port, so every client connection goes through it."""
+
     def __init__(self, log_dir: Path) -> None:
-        self.broker_port = free_port()
-        self.proxy_port = free_port()
-        self.log_path = log_dir / "tansu.log"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    str(tansu_binary()),
-                    "broker",
-                    "--listener-url",
-                    f"tcp://127.0.0.1:{self.broker_port}",
-                    "--advertised-listener-url",
-                    f"tcp://127.0.0.1:{self.proxy_port}",
-                    "--storage-engine",
-                    "memory://tansu/",
-                    "--cluster-id",
-                    f"slow-{uuid.uuid4().hex[:8]}",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-            )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.broker_port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"tansu did not start; see {self.log_path}") from None
-                time.sleep(0.1)
-        self.proxy = DelayProxy(self.proxy_port, self.broker_port)
+        proxy_port = free_port()
+        self.tansu = Tansu(log_dir, advertised_port=proxy_port).start()
+        self.proxy = DelayProxy(proxy_port, self.tansu.port)
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.proxy_port}"
+        return self.tansu.bootstrap
 
     def stop(self) -> None:
         self.proxy.close()
-        self.proc.send_signal(2)  # tansu ignores SIGTERM while clients are connected
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.tansu.stop()
