@@ -21,9 +21,10 @@ from elasticsearch import ApiError, Elasticsearch, helpers
 from kafka import KafkaProducer
 from pydantic import ValidationError
 
-from sinks.base import BatchingSink, BatchResult, SourceRecord
+from sinks.base import RETRYABLE_STATUS, BatchingSink, BatchResult, SourceRecord
 from sinks.notifiers import Notifier, configured_channels
 from sinks.runner import SinkRunner
+from sinks.templates import KEYWORD, NAME
 from wirewatch.alerts import Alert
 from wirewatch.elastic import make_client
 from wirewatch.errors import SinkError
@@ -32,42 +33,39 @@ from wirewatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _TEXT = {"type": "text", "analyzer": "english"}
-_NAME = {"type": "keyword", "ignore_above": 512, "fields": {"text": {"type": "text"}}}
-_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 ALERT_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
         "schema_version": {"type": "integer"},
-        "id": _KEYWORD,
-        "rule": _KEYWORD,
+        "id": KEYWORD,
+        "rule": KEYWORD,
         "description": {"type": "text"},
-        "channels": _KEYWORD,
+        "channels": KEYWORD,
         "notify": {"type": "boolean"},
         "count": {"type": "integer"},
         "first_seen": {"type": "date"},
         "last_seen": {"type": "date"},
-        "speaker": _NAME,
-        "speaker_id": _KEYWORD,
-        "speaker_type": _KEYWORD,
-        "stance": _KEYWORD,
-        "target": _NAME,
-        "target_id": _KEYWORD,
-        "target_type": _KEYWORD,
-        "topics": _KEYWORD,
-        "statement_id": _KEYWORD,
+        "speaker": NAME,
+        "speaker_id": KEYWORD,
+        "speaker_type": KEYWORD,
+        "stance": KEYWORD,
+        "target": NAME,
+        "target_id": KEYWORD,
+        "target_type": KEYWORD,
+        "topics": KEYWORD,
+        "statement_id": KEYWORD,
         "evidence": _TEXT,
         "quotes": _TEXT,
         "cues": {"type": "object", "enabled": False},  # kept for the "why", not searched
         "confidence": {"type": "float"},
-        "article_id": _KEYWORD,
-        "article_url": _KEYWORD,
+        "article_id": KEYWORD,
+        "article_url": KEYWORD,
         "article_title": {**_TEXT, "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
-        "source": _KEYWORD,
-        "feed": _KEYWORD,
-        "language": _KEYWORD,
+        "source": KEYWORD,
+        "feed": KEYWORD,
+        "language": KEYWORD,
         "published": {"type": "date"},
     },
 }
@@ -170,7 +168,7 @@ class AlertSink(BatchingSink):
                 written += 1
             elif status == 409:
                 stale += 1  # the index already holds this count or a higher one
-            elif status in _RETRYABLE_STATUS:
+            elif status in RETRYABLE_STATUS:
                 retry.append(record)
                 reason = f"HTTP {status}: {result.get('error')}"
             else:

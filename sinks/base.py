@@ -9,6 +9,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+# Statuses at which a write can succeed later: retried with backoff, never dead-lettered.
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
 
 @dataclass(frozen=True)
 class SourceRecord:

@@ -19,7 +19,7 @@ from elasticsearch import ApiError, Elasticsearch, helpers
 from pydantic import ValidationError
 
 from sinks import metrics
-from sinks.base import BatchingSink, BatchResult, SourceRecord
+from sinks.base import RETRYABLE_STATUS, BatchingSink, BatchResult, SourceRecord
 from sinks.documents import dated, to_document
 from sinks.templates import article_family, install_family
 from wirewatch.errors import SinkError
@@ -29,7 +29,6 @@ from wirewatch.settings import SinkSettings
 
 log = logging.getLogger(__name__)
 
-_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 TRUNCATED = "original truncated"  # marks a dead letter whose original is only a prefix
 
 
@@ -175,7 +174,7 @@ class ArticleSink(BatchingSink):
             status = getattr(exc, "status_code", None)
             if status == 413:
                 return self._split(latest, dead, superseded)
-            if isinstance(exc, ApiError) and status not in _RETRYABLE_STATUS:
+            if isinstance(exc, ApiError) and status not in RETRYABLE_STATUS:
                 # A 4xx on the whole request (e.g. 401, 403) is a configuration problem no
                 # record can be blamed for: retry, loudly, rather than dead-letter them all.
                 log.error("the index refused the bulk request", extra={"status": status})
@@ -198,7 +197,7 @@ class ArticleSink(BatchingSink):
                 written += 1
             elif status == 409:
                 stale += 1  # the index already holds this version or a newer one
-            elif status in _RETRYABLE_STATUS or (status == 404 and "index_not_found" in str(error)):
+            elif status in RETRYABLE_STATUS or (status == 404 and "index_not_found" in str(error)):
                 self._indices.discard(str(result.get("_index")))  # deleted under us: recreate
                 retry.append(record)
                 reason = f"HTTP {status}: {_error_detail(error)}"

@@ -15,41 +15,41 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
+KEYWORD = {"type": "keyword", "ignore_above": 1024}
 # English text with a Russian-analysed sub-field (``title.ru``): TASS publishes in both.
 _RUSSIAN = {"type": "text", "analyzer": "russian"}
 _ENGLISH = {"type": "text", "analyzer": "english", "fields": {"ru": _RUSSIAN}}
-_NAME = {"type": "keyword", "ignore_above": 512, "fields": {"text": {"type": "text"}}}
+NAME = {"type": "keyword", "ignore_above": 512, "fields": {"text": {"type": "text"}}}
 _NOT_INDEXED = {"type": "object", "enabled": False}  # kept in _source for the "why", not searched
-_ENTITY_REF = {"properties": {"name": _NAME, "type": _KEYWORD, "canonical_id": _KEYWORD}}
+_ENTITY_REF = {"properties": {"name": NAME, "type": KEYWORD, "canonical_id": KEYWORD}}
 
 ARTICLE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
         "schema_version": {"type": "integer"},
-        "id": _KEYWORD,
-        "feed": _KEYWORD,
-        "source": _KEYWORD,
-        "url": _KEYWORD,
-        "guid": _KEYWORD,
+        "id": KEYWORD,
+        "feed": KEYWORD,
+        "source": KEYWORD,
+        "url": KEYWORD,
+        "guid": KEYWORD,
         "title": {
             **_ENGLISH,
             "fields": {"ru": _RUSSIAN, "raw": {"type": "keyword", "ignore_above": 512}},
         },
         "summary": _ENGLISH,
         "text": _ENGLISH,
-        "language": _KEYWORD,
+        "language": KEYWORD,
         "published": {"type": "date"},
         "fetched": {"type": "date"},
-        "content_hash": _KEYWORD,
-        "tags": _KEYWORD,
+        "content_hash": KEYWORD,
+        "tags": KEYWORD,
         "entities": {
             "type": "nested",
             "properties": {
-                "name": _NAME,
-                "type": _KEYWORD,
-                "canonical_id": _KEYWORD,
-                "source": _KEYWORD,
+                "name": NAME,
+                "type": KEYWORD,
+                "canonical_id": KEYWORD,
+                "source": KEYWORD,
                 "mentions": _NOT_INDEXED,
                 "version": {"type": "integer"},
             },
@@ -61,12 +61,12 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
                 "text": _ENGLISH,
                 "start": {"type": "integer"},
                 "end": {"type": "integer"},
-                "kind": _KEYWORD,
-                "field": _KEYWORD,
-                "topics": _KEYWORD,
-                "stance": _KEYWORD,
+                "kind": KEYWORD,
+                "field": KEYWORD,
+                "topics": KEYWORD,
+                "stance": KEYWORD,
                 "target": _ENTITY_REF,
-                "target_role": _KEYWORD,
+                "target_role": KEYWORD,
                 "evidence": _NOT_INDEXED,
                 "confidence": {"type": "float"},
                 "version": {"type": "integer"},
@@ -75,7 +75,7 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
         "topics": {
             "type": "nested",
             "properties": {
-                "name": _KEYWORD,
+                "name": KEYWORD,
                 "evidence": _NOT_INDEXED,
                 "version": {"type": "integer"},
             },
@@ -84,22 +84,22 @@ ARTICLE_MAPPINGS: dict[str, Any] = {
         # cannot aggregate nested fields) and quick filters. Nested queries stay exact.
         "facets": {
             "properties": {
-                "entities": _KEYWORD,
-                "entity_ids": _KEYWORD,
-                "entity_types": _KEYWORD,
-                "speakers": _KEYWORD,
-                "speaker_ids": _KEYWORD,
-                "targets": _KEYWORD,
-                "stances": _KEYWORD,
-                "statement_topics": _KEYWORD,
-                "topics": _KEYWORD,
+                "entities": KEYWORD,
+                "entity_ids": KEYWORD,
+                "entity_types": KEYWORD,
+                "speakers": KEYWORD,
+                "speaker_ids": KEYWORD,
+                "targets": KEYWORD,
+                "stances": KEYWORD,
+                "statement_topics": KEYWORD,
+                "topics": KEYWORD,
                 "statement_count": {"type": "integer"},
             }
         },
         "enrichment": {
             "properties": {
                 "version": {"type": "integer"},
-                "model": _KEYWORD,
+                "model": KEYWORD,
                 "enriched_at": {"type": "date"},
                 "notes": {"type": "text"},
             }
